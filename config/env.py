@@ -1,0 +1,102 @@
+"""Strict environment parsing.
+
+Every setting comes from the environment (12-factor). A value that cannot be
+parsed stops start-up with a message naming the variable, instead of silently
+falling back to a default nobody asked for.
+"""
+
+import os
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return None
+    return value.strip()
+
+
+def env_str(name, default=None):
+    value = _raw(name)
+    return default if value is None else value
+
+
+def env_bool(name, default=False):
+    value = _raw(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a boolean; use one of 1/0/true/false/yes/no"
+    )
+
+
+def env_int(name, default, minimum=None):
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an integer") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}")
+    return number
+
+
+def env_float(name, default, minimum=None):
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}")
+    return number
+
+
+def env_list(name, default=()):
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(name, default, choices):
+    value = _raw(name)
+    if value is None:
+        return default
+    if value not in choices:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not one of {', '.join(sorted(choices))}"
+        )
+    return value
+
+
+def env_url(name, default=None):
+    value = _raw(name)
+    if value is None:
+        return default
+    if not value.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{name}={value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+def env_timezone(name, default):
+    value = _raw(name) or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a known time zone") from None
+    return value

@@ -1,0 +1,247 @@
+"""slawatch settings: one module, every value from the environment.
+
+The embedded default (nothing set) is SQLite plus a filesystem Celery broker,
+so `make run` needs no external server. DATABASE_URL and REDIS_URL switch to
+PostgreSQL and Redis for production.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    env_timezone,
+    env_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("SLAWATCH_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if SECRET_KEY is None:
+    if not DEBUG and env_bool("SLAWATCH_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("SECRET_KEY must be set")
+    # Embedded default only; production sets SECRET_KEY (docker-compose requires it).
+    SECRET_KEY = "insecure-embedded-default-change-me-" + "x" * 32
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "simple_history",
+    "slawatch.people",
+    "slawatch.leads",
+    "slawatch.ingest",
+    "slawatch.escalation",
+    "slawatch.quality",
+    "slawatch.reports",
+    "slawatch.api",
+    "slawatch.ops",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "slawatch" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+_database_url = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+try:
+    _db = dj_database_url.parse(
+        _database_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 600, minimum=0),
+        conn_health_checks=True,
+    )
+except ValueError as exc:  # unknown scheme, unparsable URL
+    raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + immediate transactions: concurrent writers queue on the lock instead of
+    # failing with "database is locked" half way through a transaction.
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+_test_db_name = env_str("SLAWATCH_TEST_DB_NAME")
+if _test_db_name:
+    _db["TEST"] = {"NAME": _test_db_name}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
+
+# --- Redis, cache, Celery -------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL}}
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # kombu's filesystem transport: a broker that is just a directory, so the
+    # embedded default runs web + worker + beat with no server at all.
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "slawatch"
+CELERY_TIMEZONE = "UTC"
+# Periodic tasks. Each capability adds its own entries (see slawatch/*/schedule.py).
+CELERY_BEAT_SCHEDULE = {}
+
+# --- Auth, i18n, static ---------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+LOGIN_URL = "admin:login"
+
+# --- Security (TLS usually ends at the proxy) -----------------------------
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SILENCED_SYSTEM_CHECKS = env_list(
+    "SILENCED_SYSTEM_CHECKS",
+    # TLS and HSTS are the proxy's job in the documented deployment.
+    ["security.W004", "security.W008"],
+)
+
+# --- Email ----------------------------------------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "slawatch@localhost")
+
+# --- REST API -------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "slawatch API",
+    "DESCRIPTION": "Lead-handoff SLA monitoring: people, policies, handoffs, feedback, reports.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Served from our own static files: deployments may have no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- slawatch -------------------------------------------------------------
+SLAWATCH_PUBLIC_URL = env_url("SLAWATCH_PUBLIC_URL")
+SLAWATCH_MAX_BODY_BYTES = env_int("SLAWATCH_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(SLAWATCH_MAX_BODY_BYTES, 2_621_440)
+SLAWATCH_DEFAULT_HEAT = env_choice("SLAWATCH_DEFAULT_HEAT", "warm", {"hot", "warm", "cold"})
+SLAWATCH_SWEEP_INTERVAL_SECONDS = env_float("SLAWATCH_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.5)
+SLAWATCH_SWEEP_BATCH_SIZE = env_int("SLAWATCH_SWEEP_BATCH_SIZE", 500, minimum=1)
+SLAWATCH_EVENTS_SECRET = env_str("SLAWATCH_EVENTS_SECRET")
+HUBSPOT_CLIENT_SECRET = env_str("HUBSPOT_CLIENT_SECRET")
+HUBSPOT_ACCESS_TOKEN = env_str("HUBSPOT_ACCESS_TOKEN")
+HUBSPOT_API_BASE = env_url("HUBSPOT_API_BASE", "https://api.hubapi.com")
+HUBSPOT_HEAT_PROPERTY = env_str("HUBSPOT_HEAT_PROPERTY")
+SALESFORCE_INSTANCE_URL = env_url("SALESFORCE_INSTANCE_URL")
+SALESFORCE_ACCESS_TOKEN = env_str("SALESFORCE_ACCESS_TOKEN")
+SALESFORCE_ORGANIZATION_ID = env_str("SALESFORCE_ORGANIZATION_ID")
+PIPEDRIVE_WEBHOOK_USER = env_str("PIPEDRIVE_WEBHOOK_USER")
+PIPEDRIVE_WEBHOOK_PASSWORD = env_str("PIPEDRIVE_WEBHOOK_PASSWORD")
+SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
+SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")
+SLACK_API_BASE = env_url("SLACK_API_BASE", "https://slack.com/api")
+
+# --- Logging: never log secrets; JSON lines when SLAWATCH_LOG_FORMAT=json -------
+SLAWATCH_LOG_FORMAT = env_choice("SLAWATCH_LOG_FORMAT", "text", {"text", "json"})
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": SLAWATCH_LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("slawatch.api.urls")),
+    path("", include("slawatch.ingest.urls")),
+    path("", include("slawatch.escalation.urls")),
+    path("", include("slawatch.reports.urls")),
+    path("", include("slawatch.ops.urls")),
+]

@@ -1,0 +1,19 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from slawatch.api import views
+
+router = DefaultRouter()
+router.register("teams", views.TeamViewSet)
+router.register("people", views.PersonViewSet)
+router.register("calendars", views.CalendarViewSet)
+router.register("policies", views.PolicyViewSet)
+router.register("leads", views.LeadViewSet)
+router.register("handoffs", views.HandoffViewSet)
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

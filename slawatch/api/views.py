@@ -1,0 +1,75 @@
+from django.db.models import Prefetch
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from slawatch.api import serializers as s
+from slawatch.escalation.models import Escalation
+from slawatch.leads.models import Handoff, Lead, SlaPolicy
+from slawatch.leads.services import handoff_acknowledge
+from slawatch.people.models import Calendar, Person, Team
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Reads for any signed-in user; writes need the model's add/change/delete permission."""
+
+    perms_map = {**permissions.DjangoModelPermissions.perms_map,
+                 "GET": [], "HEAD": [], "OPTIONS": []}
+
+
+class ConfigViewSet(viewsets.ModelViewSet):
+    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+
+
+class TeamViewSet(ConfigViewSet):
+    queryset = Team.objects.all()
+    serializer_class = s.TeamSerializer
+
+
+class PersonViewSet(ConfigViewSet):
+    queryset = Person.objects.prefetch_related("crm_identities")
+    serializer_class = s.PersonSerializer
+    filterset_fields = ["role", "team", "is_active"]
+
+
+class CalendarViewSet(ConfigViewSet):
+    queryset = Calendar.objects.all()
+    serializer_class = s.CalendarSerializer
+
+
+class PolicyViewSet(ConfigViewSet):
+    queryset = SlaPolicy.objects.all()
+    serializer_class = s.PolicySerializer
+    filterset_fields = ["heat", "team"]
+
+
+class LeadViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Lead.objects.all()
+    serializer_class = s.LeadSerializer
+    filterset_fields = ["crm", "external_id", "status", "owner", "heat"]
+
+
+class HandoffFilter(filters.FilterSet):
+    class Meta:
+        model = Handoff
+        fields = ["status", "heat", "rep", "team", "lead"]
+
+
+class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Handoff.objects.select_related("lead").prefetch_related(
+        Prefetch("escalations", queryset=Escalation.objects.order_by("created_at")))
+    serializer_class = s.HandoffSerializer
+    filterset_class = HandoffFilter
+
+    @extend_schema(request=None, responses=s.HandoffSerializer,
+                   description="Acknowledge the handoff's pending escalations: stops further "
+                               "steps and repeats; the breach stays on record.")
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        handoff = self.get_object()
+        who = getattr(getattr(request.user, "person", None), "name", "") or request.user.get_username()
+        handoff_acknowledge(handoff=handoff, by=who)
+        handoff = self.get_queryset().get(pk=handoff.pk)
+        return Response(self.get_serializer(handoff).data)

@@ -1,0 +1,135 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from slawatch.leads.models import (
+    Handoff,
+    Lead,
+    LeadEvent,
+    Milestone,
+    Opportunity,
+    SlaPolicy,
+    Touch,
+)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "heat", "team", "first_touch_minutes", "follow_up_touches",
+                    "follow_up_window_minutes", "calendar"]
+    list_filter = ["heat", "team"]
+    list_select_related = ["team", "calendar"]
+
+
+class UnmappedOwnerFilter(admin.SimpleListFilter):
+    title = "owner"
+    parameter_name = "owner_mapping"
+
+    def lookups(self, request, model_admin):
+        return [("unmapped", "Unmapped CRM owner"), ("mapped", "Mapped"), ("none", "No owner")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unmapped":
+            return queryset.exclude(owner_crm_id="").filter(owner__isnull=True)
+        if self.value() == "mapped":
+            return queryset.filter(owner__isnull=False)
+        if self.value() == "none":
+            return queryset.filter(owner_crm_id="")
+        return queryset
+
+
+class HandoffInline(admin.TabularInline):
+    model = Handoff
+    fields = ["rep", "heat", "handed_off_at", "first_touch_due_at", "first_touched_at",
+              "status", "closed_at", "close_reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+class TouchInline(admin.TabularInline):
+    model = Touch
+    fields = ["kind", "at", "by", "by_crm_id", "counted"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+class LeadEventInline(admin.TabularInline):
+    model = LeadEvent
+    fields = ["type", "occurred_at", "key", "received_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+CRM_FIELDS = ["crm", "external_id", "email", "name", "company", "phone", "source", "campaign",
+              "heat", "score", "sourced_by", "status", "owner", "owner_crm_id",
+              "created_in_crm_at", "converted_at", "disqualified_at", "last_event_at"]
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "company", "crm", "external_id", "heat", "source", "campaign",
+                    "owner", "owner_crm_id", "status", "created_at"]
+    list_filter = ["status", "heat", "crm", "source", UnmappedOwnerFilter, "owner__team"]
+    search_fields = ["email", "name", "company", "external_id"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    readonly_fields = CRM_FIELDS  # the CRM owns these; slawatch derives them from events
+    inlines = [HandoffInline, TouchInline, LeadEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    fields = ["seq", "kind", "started_at", "due_at", "met_at", "breached_at",
+              "acknowledged_at", "fired"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Handoff)
+class HandoffAdmin(SimpleHistoryAdmin):
+    list_display = ["lead", "rep", "team", "heat", "handed_off_at", "first_touch_due_at",
+                    "first_touched_at", "status", "breached_at", "acknowledged_at", "closed_at"]
+    list_filter = ["status", "heat", "team", "rep", "close_reason", "lead__source"]
+    search_fields = ["lead__email", "lead__name", "lead__company", "lead__external_id"]
+    list_select_related = ["lead", "rep", "team"]
+    date_hierarchy = "handed_off_at"
+    readonly_fields = [f.name for f in Handoff._meta.concrete_fields]
+    inlines = [MilestoneInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Touch)
+class TouchAdmin(admin.ModelAdmin):
+    list_display = ["lead", "kind", "at", "by", "by_crm_id", "counted"]
+    list_filter = ["kind", "counted"]
+    search_fields = ["lead__email", "lead__name", "key"]
+    list_select_related = ["lead", "by"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in Touch._meta.concrete_fields]
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(admin.ModelAdmin):
+    list_display = ["type", "lead", "occurred_at", "key", "received_at"]
+    list_filter = ["type"]
+    search_fields = ["key", "lead__external_id", "lead__email"]
+    list_select_related = ["lead"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = ["lead", "key", "type", "occurred_at", "data", "received_at"]
+
+
+@admin.register(Opportunity)
+class OpportunityAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "lead", "amount", "currency", "status", "opened_at", "closed_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["external_id", "lead__email", "lead__name"]
+    list_select_related = ["lead"]

@@ -1,0 +1,339 @@
+"""A lead's state as a pure function of its events.
+
+`derive` takes every domain event known for one lead (in any order, duplicates
+already removed by key) and returns the handoffs, milestones and touches they
+imply. Because the result depends only on the *set* of events, applying them
+in any order, or twice, ends in the same state, and an older event can never
+overwrite newer state. The only other inputs are `now` (a milestone whose due
+time has passed unmet is breached) and the ladder state the sweep keeps
+(which steps fired, acknowledgements, snoozes), which is carried over.
+No Django here; the service in services.py loads and stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slawatch.clock import BusinessCalendar, add_business_time, business_time_between
+from slawatch.leads import ladder
+from slawatch.leads.events import parse_instant
+
+LEAD_FIELDS = ("email", "name", "company", "phone", "source", "campaign", "score", "sourced_by")
+TERMINAL = {"lead.converted": "converted", "lead.disqualified": "disqualified"}
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: str
+    type: str
+    occurred_at: datetime
+    data: dict
+
+
+@dataclass
+class PriorMilestone:
+    fired: dict = field(default_factory=dict)
+    acknowledged_at: datetime | None = None
+
+
+@dataclass
+class PriorHandoff:
+    policy_snapshots: dict = field(default_factory=dict)
+    acknowledged_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    milestones: dict[int, PriorMilestone] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    crm: str
+    now: datetime
+    default_heat: str
+    person_for_owner: Callable[[str, str], int | None]
+    team_of: Callable[[int], int | None]
+    policy_for: Callable[[str, int | None], dict | None]
+    calendar_for: Callable[[dict | None], BusinessCalendar]
+    prior: dict[datetime, PriorHandoff] = field(default_factory=dict)
+
+
+@dataclass
+class MilestonePlan:
+    seq: int
+    kind: str
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None = None
+    breached_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    fired: dict = field(default_factory=dict)
+
+
+@dataclass
+class HandoffPlan:
+    handed_off_at: datetime
+    rep_id: int
+    team_id: int | None
+    heat: str
+    policy_snapshots: dict
+    closed_at: datetime | None = None
+    close_reason: str = ""
+    milestones: list[MilestonePlan] = field(default_factory=list)
+    first_touched_at: datetime | None = None
+    speed_to_lead_seconds: float | None = None
+    speed_to_lead_business_seconds: float | None = None
+    acknowledged_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    next_due_at: datetime | None = None
+
+    @property
+    def snapshot(self):
+        return self.policy_snapshots.get(self.heat)
+
+    @property
+    def policy_id(self):
+        return (self.snapshot or {}).get("policy_id")
+
+    @property
+    def first_touch_due_at(self):
+        return self.milestones[0].due_at if self.milestones else None
+
+    @property
+    def breached_at(self):
+        times = [m.breached_at for m in self.milestones if m.breached_at]
+        return min(times) if times else None
+
+    @property
+    def status(self):
+        if self.breached_at:
+            return "breached"
+        if any(m.met_at for m in self.milestones):
+            return "met"
+        return "closed" if self.closed_at else "open"
+
+
+@dataclass
+class TouchPlan:
+    key: str
+    kind: str
+    at: datetime
+    by_crm_id: str
+    by_id: int | None
+    handoff_start: datetime | None = None
+    counted: bool = False
+
+
+@dataclass
+class LeadPlan:
+    attrs: dict
+    handoffs: list[HandoffPlan]
+    touches: list[TouchPlan]
+    opportunities: dict[str, dict]
+
+
+def derive(facts: list[Fact], ctx: Context) -> LeadPlan:
+    facts = sorted(facts, key=lambda f: (f.occurred_at, f.key))
+    attrs = _attributes(facts, ctx)
+    touches = _touches(facts, ctx)
+    handoffs = _handoffs(facts, ctx)
+    for plan in handoffs:
+        _plan_milestones(plan, facts, touches, ctx)
+    return LeadPlan(attrs=attrs, handoffs=handoffs, touches=touches,
+                    opportunities=_opportunities(facts))
+
+
+def _lead(fact):
+    return fact.data.get("lead") or {}
+
+
+def _attributes(facts, ctx):
+    attrs = {"status": "open", "converted_at": None, "disqualified_at": None,
+             "created_in_crm_at": None, "owner_crm_id": "", "owner_id": None,
+             "last_event_at": facts[-1].occurred_at if facts else None}
+    for fact in facts:
+        lead = _lead(fact)
+        for name in LEAD_FIELDS + ("heat",):
+            if lead.get(name) is not None:
+                attrs[name] = lead[name]
+        if fact.type in ("lead.created", "lead.assigned") and lead.get("owner"):
+            attrs["owner_crm_id"] = lead["owner"]
+        if fact.type == "lead.created" and attrs["created_in_crm_at"] is None:
+            attrs["created_in_crm_at"] = fact.occurred_at
+        if fact.type in TERMINAL:
+            status = TERMINAL[fact.type]
+            attrs["status"] = status
+            if attrs[f"{status}_at"] is None:
+                attrs[f"{status}_at"] = fact.occurred_at
+    if attrs["owner_crm_id"]:
+        attrs["owner_id"] = ctx.person_for_owner(ctx.crm, attrs["owner_crm_id"])
+    return attrs
+
+
+def _touches(facts, ctx):
+    touches: dict[str, TouchPlan] = {}
+    for fact in facts:
+        if fact.type != "lead.touched":
+            continue
+        raw = fact.data.get("touch") or {}
+        key = raw.get("id") or fact.key
+        if key in touches:
+            continue  # the same activity reported twice (webhook and poll)
+        by = raw.get("by", "")
+        touches[key] = TouchPlan(
+            key=key, kind=raw.get("kind", "other"),
+            at=parse_instant(raw["at"], "touch.at") if raw.get("at") else fact.occurred_at,
+            by_crm_id=by, by_id=ctx.person_for_owner(ctx.crm, by) if by else None)
+    return sorted(touches.values(), key=lambda t: (t.at, t.key))
+
+
+def _heat_at(facts, instant, ctx):
+    heat = None
+    for fact in facts:
+        if fact.occurred_at > instant:
+            break
+        heat = _lead(fact).get("heat") or heat
+    return heat or ctx.default_heat
+
+
+def _handoffs(facts, ctx) -> list[HandoffPlan]:
+    plans: list[HandoffPlan] = []
+    owner = None
+    for fact in facts:
+        current = plans[-1] if plans and plans[-1].closed_at is None else None
+        if fact.type in TERMINAL:
+            if current:
+                current.closed_at, current.close_reason = fact.occurred_at, TERMINAL[fact.type]
+            break  # a converted or disqualified lead owes no more touches
+        new_owner = _lead(fact).get("owner")
+        if fact.type not in ("lead.created", "lead.assigned") or not new_owner:
+            continue
+        if new_owner == owner:
+            continue
+        owner = new_owner
+        if current:
+            current.closed_at, current.close_reason = fact.occurred_at, "reassigned"
+        rep_id = ctx.person_for_owner(ctx.crm, new_owner)
+        if rep_id is None:
+            continue  # unmapped owner: the lead is shown as such, no clock runs
+        prior = ctx.prior.get(fact.occurred_at, PriorHandoff())
+        plans.append(HandoffPlan(
+            handed_off_at=fact.occurred_at, rep_id=rep_id, team_id=ctx.team_of(rep_id),
+            heat=_heat_at(facts, fact.occurred_at, ctx),
+            policy_snapshots=dict(prior.policy_snapshots),
+            acknowledged_at=prior.acknowledged_at, snoozed_until=prior.snoozed_until))
+    return plans
+
+
+def _snapshot(plan, heat, ctx):
+    if heat not in plan.policy_snapshots:
+        snapshot = ctx.policy_for(heat, plan.team_id)
+        if snapshot is None:
+            return None
+        plan.policy_snapshots[heat] = snapshot
+    return plan.policy_snapshots[heat]
+
+
+def _in_handoff(plan, instant):
+    return plan.handed_off_at <= instant and (plan.closed_at is None or instant < plan.closed_at)
+
+
+def _qualifies(touch, plan, snapshot):
+    kinds = snapshot["touch_kinds"]
+    return (not kinds or touch.kind in kinds) and (touch.by_id is None and not touch.by_crm_id
+                                                   or touch.by_id == plan.rep_id)
+
+
+def _plan_milestones(plan, facts, touches, ctx):
+    for touch in touches:
+        if _in_handoff(plan, touch.at):
+            touch.handoff_start = plan.handed_off_at
+    snapshot = _snapshot(plan, plan.heat, ctx)
+    if snapshot is None:
+        return  # no policy for this heat: the handoff is tracked, no clock runs
+    cal = ctx.calendar_for(snapshot["calendar"])
+    start = plan.handed_off_at
+    first = MilestonePlan(0, "first_touch", start, add_business_time(
+        cal, start, timedelta(minutes=snapshot["first_touch_minutes"])))
+    candidates = [t for t in touches if _in_handoff(plan, t.at) and t.at >= start]
+    first_touch = next((t for t in candidates if _qualifies(t, plan, snapshot)), None)
+    _retier(plan, first, facts, first_touch, ctx)
+    snapshot = plan.snapshot
+    cal = ctx.calendar_for(snapshot["calendar"])
+    counted = [t for t in candidates if _qualifies(t, plan, snapshot)]
+    milestone = first
+    plan.milestones.append(first)
+    for touch in counted:
+        if touch.at < milestone.started_at:
+            continue
+        milestone.met_at = touch.at
+        touch.counted = True
+        if milestone.seq >= snapshot["follow_up_touches"]:
+            break
+        milestone = MilestonePlan(
+            milestone.seq + 1, "follow_up", touch.at,
+            add_business_time(cal, touch.at, timedelta(minutes=snapshot["follow_up_window_minutes"])))
+        if plan.closed_at is not None and milestone.started_at >= plan.closed_at:
+            break
+        plan.milestones.append(milestone)
+    if first.met_at:
+        plan.first_touched_at = first.met_at
+        plan.speed_to_lead_seconds = (first.met_at - start).total_seconds()
+        plan.speed_to_lead_business_seconds = business_time_between(
+            cal, start, first.met_at).total_seconds()
+    _settle(plan, cal, ctx)
+
+
+def _retier(plan, first, facts, first_touch, ctx):
+    """A heat change while the first touch is pending: the new tier's clock starts at the
+    change and the due time becomes the earlier of the two (an upgrade never relaxes)."""
+    for fact in facts:
+        heat = _lead(fact).get("heat")
+        if not heat or heat == plan.heat or fact.occurred_at <= plan.handed_off_at:
+            continue
+        if not _in_handoff(plan, fact.occurred_at):
+            break
+        if first_touch is not None and fact.occurred_at >= first_touch.at:
+            break
+        snapshot = _snapshot(plan, heat, ctx)
+        if snapshot is None:
+            continue
+        cal = ctx.calendar_for(snapshot["calendar"])
+        due = add_business_time(cal, fact.occurred_at,
+                                timedelta(minutes=snapshot["first_touch_minutes"]))
+        if due < first.due_at:
+            first.started_at, first.due_at = fact.occurred_at, due
+        plan.heat = heat
+
+
+def _settle(plan, cal, ctx):
+    """Breaches, carried-over ladder state, and the next instant the sweep must look."""
+    prior = ctx.prior.get(plan.handed_off_at, PriorHandoff())
+    end = plan.closed_at or ctx.now
+    candidates = []
+    for milestone in plan.milestones:
+        kept = prior.milestones.get(milestone.seq, PriorMilestone())
+        milestone.fired, milestone.acknowledged_at = dict(kept.fired), kept.acknowledged_at
+        reached = milestone.met_at or end
+        if reached > milestone.due_at:
+            milestone.breached_at = milestone.due_at
+        if milestone.met_at or plan.closed_at:
+            continue
+        if milestone.breached_at is None:
+            candidates.append(milestone.due_at)
+        if milestone.acknowledged_at is None:
+            fire = ladder.next_fire_at(cal, milestone.started_at, milestone.due_at,
+                                       plan.snapshot["steps"], milestone.fired, plan.snoozed_until)
+            if fire is not None:
+                candidates.append(fire)
+    plan.next_due_at = min(candidates) if candidates else None
+
+
+def _opportunities(facts):
+    opportunities = {}
+    for fact in facts:
+        opp = fact.data.get("opportunity")
+        if fact.type == "lead.converted" and opp:
+            merged = opportunities.setdefault(opp["external_id"], {"opened_at": fact.occurred_at})
+            merged.update(opp)
+    return opportunities

@@ -1,0 +1,49 @@
+from django.contrib import admin
+
+from slawatch.people.models import Calendar, CrmIdentity, Person, Team
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "always_open", "country"]
+    list_filter = ["always_open", "time_zone"]
+    search_fields = ["name"]
+
+
+class MemberInline(admin.TabularInline):
+    model = Person
+    fields = ["name", "email", "role", "is_active"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "manager", "escalation_contact", "slack_channel"]
+    search_fields = ["name"]
+    autocomplete_fields = ["manager", "escalation_contact", "last_routed_to"]
+    inlines = [MemberInline]
+
+
+class CrmIdentityInline(admin.TabularInline):
+    model = CrmIdentity
+    extra = 1
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "role", "team", "time_zone", "slack_user_id", "is_active"]
+    list_filter = ["role", "team", "is_active"]
+    search_fields = ["name", "email", "slack_user_id", "crm_identities__owner_id"]
+    list_select_related = ["team"]
+    autocomplete_fields = ["team", "user"]
+    inlines = [CrmIdentityInline]
+
+
+@admin.register(CrmIdentity)
+class CrmIdentityAdmin(admin.ModelAdmin):
+    list_display = ["owner_id", "crm", "person"]
+    list_filter = ["crm"]
+    search_fields = ["owner_id", "person__name"]
+    list_select_related = ["person"]
+    autocomplete_fields = ["person"]
