@@ -46,6 +46,9 @@ start_pg() {
     as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$VAR/pg.log" -w -t 60 start \
       -o "-p $PG_PORT -k $VAR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" >/dev/null
   fi
+  as_pg "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname='slawatch'" | grep -q 1 || \
+    as_pg "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres slawatch
 }
 
 as_pg() {
