@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MINUTES_PER_DAY = 24 * 60
 # A calendar open less than this often is a configuration error, not a long wait.
@@ -60,7 +60,15 @@ class BusinessCalendar:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+        try:
+            return ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ClockError(f"{self.time_zone!r} is not a known time zone") from None
+
+    def require_hours(self) -> None:
+        """A calendar with no weekly hours would make every deadline infinite: say so."""
+        if not self.always_open and not self.intervals:
+            raise ClockError("the calendar has no open hours (and is not always open)")
 
     @classmethod
     def from_spec(cls, time_zone, hours, holidays=frozenset(), always_open=False):
@@ -129,6 +137,7 @@ def add_business_time(cal: BusinessCalendar, start: datetime, delta: timedelta) 
         raise ClockError("cannot add a negative duration")
     if cal.always_open:
         return start + delta
+    cal.require_hours()
     if delta == timedelta(0):
         return start
     remaining = delta
@@ -148,6 +157,7 @@ def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime)
     """Open time in [start, end); zero when end is not after start."""
     start = _require_aware(start, "start")
     end = _require_aware(end, "end")
+    cal.require_hours()
     if end <= start:
         return timedelta(0)
     if cal.always_open:
