@@ -9,6 +9,9 @@ class EscalationStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # A step whose time had long passed when the sweep first saw it (a backfilled lead):
+    # kept on record, never sent (SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES).
+    SKIPPED = "skipped", "Skipped (too late)"
 
 
 class Channel(models.TextChoices):
@@ -43,6 +46,12 @@ class Escalation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(null=True, blank=True,
+                                  help_text="when the ladder step was due")
+    held_for_digest = models.BooleanField(
+        default=False, help_text="waits for the recipient's daily digest instead of being sent")
+    digest = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="items", help_text="the digest that carried it")
 
     class Meta:
         ordering = ["-created_at"]
@@ -54,7 +63,53 @@ class Escalation(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], name="escalation_pending",
                          condition=models.Q(status="pending")),
+            models.Index(fields=["sending_since"], name="escalation_sending",
+                         condition=models.Q(status="sending")),
         ]
 
     def __str__(self):
         return f"{self.kind} → {self.recipient} via {self.channel} ({self.status})"
+
+
+class AttemptOutcome(models.TextChoices):
+    SENT = "sent", "Sent"
+    TRANSIENT = "transient", "Transient failure (retried)"
+    PERMANENT = "permanent", "Permanent failure"
+
+
+class EscalationAttempt(models.Model):
+    """One try at sending an escalation: what happened, kept for the admin."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=AttemptOutcome.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    retry_after_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["escalation", "number"]
+
+    def __str__(self):
+        return f"attempt {self.number}: {self.outcome}"
+
+
+class SlackAction(models.Model):
+    """A button clicked in Slack, recorded by the clicking Slack user id (who may be unknown)."""
+
+    slack_user_id = models.CharField(max_length=40)
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    action_id = models.CharField(max_length=64)
+    handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="slack_actions")
+    outcome = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.action_id} by {self.slack_user_id}"

@@ -310,23 +310,14 @@ def _settle(plan, cal, ctx):
     """Breaches, carried-over ladder state, and the next instant the sweep must look."""
     prior = ctx.prior.get(plan.handed_off_at, PriorHandoff())
     end = plan.closed_at or ctx.now
-    candidates = []
     for milestone in plan.milestones:
         kept = prior.milestones.get(milestone.seq, PriorMilestone())
         milestone.fired, milestone.acknowledged_at = dict(kept.fired), kept.acknowledged_at
         reached = milestone.met_at or end
         if reached > milestone.due_at:
             milestone.breached_at = milestone.due_at
-        if milestone.met_at or plan.closed_at:
-            continue
-        if milestone.breached_at is None:
-            candidates.append(milestone.due_at)
-        if milestone.acknowledged_at is None:
-            fire = ladder.next_fire_at(cal, milestone.started_at, milestone.due_at,
-                                       plan.snapshot["steps"], milestone.fired, plan.snoozed_until)
-            if fire is not None:
-                candidates.append(fire)
-    plan.next_due_at = min(candidates) if candidates else None
+    plan.next_due_at = ladder.next_due(cal, plan.snapshot["steps"], plan.milestones,
+                                       plan.snoozed_until, closed=plan.closed_at is not None)
 
 
 def _opportunities(facts):

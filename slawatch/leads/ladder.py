@@ -141,3 +141,28 @@ def due_firings(cal, started, due, steps, fired: dict, now: datetime,
         firings.append(Firing(index, occurrence, occurrence_instant(cal, base, step, occurrence)))
         new_fired[str(index)] = occurrence + 1
     return firings, new_fired
+
+
+def next_due(cal, steps, milestones, snoozed_until=None, closed=False) -> datetime | None:
+    """The earliest instant the sweep must look at a handoff again (its `next_due_at`).
+
+    `milestones` are anything with started_at, due_at, met_at, breached_at,
+    acknowledged_at and fired (derive's plans and the Milestone model alike), so
+    derive and the sweep advance the timer by one rule. A met milestone, a closed
+    handoff and an acknowledgement each stop the ladder; an unbreached milestone
+    still needs a look at its due time to record the breach.
+    """
+    if closed:
+        return None
+    candidates = []
+    for milestone in milestones:
+        if milestone.met_at:
+            continue
+        if milestone.breached_at is None:
+            candidates.append(milestone.due_at)
+        if milestone.acknowledged_at is None:
+            fire = next_fire_at(cal, milestone.started_at, milestone.due_at, steps,
+                                milestone.fired, snoozed_until)
+            if fire is not None:
+                candidates.append(fire)
+    return min(candidates) if candidates else None
