@@ -217,6 +217,26 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(SLAWATCH_MAX_BODY_BYTES, 2_621_440)
 SLAWATCH_DEFAULT_HEAT = env_choice("SLAWATCH_DEFAULT_HEAT", "warm", {"hot", "warm", "cold"})
 SLAWATCH_SWEEP_INTERVAL_SECONDS = env_float("SLAWATCH_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.5)
 SLAWATCH_SWEEP_BATCH_SIZE = env_int("SLAWATCH_SWEEP_BATCH_SIZE", 500, minimum=1)
+# Escalation (docs/ESCALATION.md): a step found more than this late is recorded as
+# skipped, not sent (a backfilled lead must not page anyone about last week).
+SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES = env_int(
+    "SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES", 60, minimum=1)
+SLAWATCH_SWEEP_POISON_DELAY_SECONDS = env_int("SLAWATCH_SWEEP_POISON_DELAY_SECONDS", 300, minimum=1)
+SLAWATCH_DELIVERY_MAX_ATTEMPTS = env_int("SLAWATCH_DELIVERY_MAX_ATTEMPTS", 6, minimum=1)
+SLAWATCH_DELIVERY_BACKOFF_SECONDS = env_float("SLAWATCH_DELIVERY_BACKOFF_SECONDS", 15.0, minimum=0)
+SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS = env_float(
+    "SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS", 3600.0, minimum=1)
+SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int(
+    "SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS", 300, minimum=1)
+SLAWATCH_HTTP_TIMEOUT_SECONDS = env_int("SLAWATCH_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+SLAWATCH_SNOOZE_MINUTES = env_int("SLAWATCH_SNOOZE_MINUTES", 30, minimum=1)
+CELERY_BEAT_SCHEDULE.update({
+    "slawatch-sweep": {"task": "slawatch.escalation.tasks.sweep_due",
+                       "schedule": SLAWATCH_SWEEP_INTERVAL_SECONDS},
+    "slawatch-deliver-due": {"task": "slawatch.escalation.tasks.deliver_due",
+                             "schedule": SLAWATCH_SWEEP_INTERVAL_SECONDS},
+    "slawatch-digests": {"task": "slawatch.escalation.tasks.send_digests", "schedule": 60.0},
+})
 SLAWATCH_EVENTS_SECRET = env_str("SLAWATCH_EVENTS_SECRET")
 HUBSPOT_CLIENT_SECRET = env_str("HUBSPOT_CLIENT_SECRET")
 HUBSPOT_ACCESS_TOKEN = env_str("HUBSPOT_ACCESS_TOKEN")
