@@ -1,0 +1,130 @@
+"""Who sees which rows: the one scoping rule, used by the admin and the REST API.
+
+Permissions (roles.py) say what a user may do with a model; these selectors say
+which rows. A rep sees the leads they own or held and their own handoffs; a
+manager sees the teams they manage or belong to; marketing, RevOps and superusers
+see everything. A signed-in user with no role and no person sees nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from slawatch.leads.models import Handoff, Lead
+from slawatch.people.models import Person, Team
+from slawatch.quality import roles
+from slawatch.quality.models import DisputeComment, LeadFeedback, QualityDispute
+
+EVERYTHING = "all"
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str | None            # "all", rep, manager, or None (nothing)
+    person: Person | None
+    team_ids: tuple[int, ...] = ()
+
+
+def scope_of(user) -> Scope:
+    """The user's scope, computed once per request (cached on the user object)."""
+    cached = getattr(user, "_slawatch_scope", None)
+    if cached is None:
+        cached = _compute_scope(user)
+        if user is not None:
+            user._slawatch_scope = cached
+    return cached
+
+
+def _compute_scope(user) -> Scope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope(None, None)
+    person = Person.objects.filter(user=user).select_related("team").first()
+    groups = set(user.groups.values_list("name", flat=True))
+    if user.is_superuser or groups & {roles.MARKETING, roles.REVOPS}:
+        return Scope(EVERYTHING, person)
+    if roles.MANAGER in groups and person is not None:
+        teams = Team.objects.filter(Q(manager=person) | Q(pk=person.team_id))
+        return Scope(roles.MANAGER, person, tuple(teams.values_list("pk", flat=True)))
+    if roles.REP in groups and person is not None:
+        return Scope(roles.REP, person)
+    return Scope(None, person)
+
+
+def person_of(user) -> Person | None:
+    return scope_of(user).person
+
+
+def sees_everything(user) -> bool:
+    return scope_of(user).role == EVERYTHING
+
+
+def leads_for(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Lead.objects.all() if qs is None else qs
+    scope = scope_of(user)
+    if scope.role == EVERYTHING:
+        return qs
+    if scope.role == roles.REP:
+        held = Handoff.objects.filter(lead=OuterRef("pk"), rep=scope.person)
+        return qs.filter(Q(owner=scope.person) | Exists(held))
+    if scope.role == roles.MANAGER:
+        held = Handoff.objects.filter(lead=OuterRef("pk"), team_id__in=scope.team_ids)
+        return qs.filter(Q(owner__team_id__in=scope.team_ids) | Exists(held))
+    return qs.none()
+
+
+def handoffs_for(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = Handoff.objects.all() if qs is None else qs
+    scope = scope_of(user)
+    if scope.role == EVERYTHING:
+        return qs
+    if scope.role == roles.REP:
+        return qs.filter(rep=scope.person)
+    if scope.role == roles.MANAGER:
+        return qs.filter(Q(team_id__in=scope.team_ids) | Q(rep__team_id__in=scope.team_ids))
+    return qs.none()
+
+
+def feedback_for(user, qs: QuerySet | None = None) -> QuerySet:
+    """Feedback on the leads the user sees (a rep: only their own verdicts)."""
+    qs = LeadFeedback.objects.all() if qs is None else qs
+    scope = scope_of(user)
+    if scope.role == EVERYTHING:
+        return qs
+    if scope.role == roles.REP:
+        return qs.filter(given_by=scope.person)
+    return qs.filter(lead__in=leads_for(user).values("pk"))
+
+
+def disputes_for(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = QualityDispute.objects.all() if qs is None else qs
+    if sees_everything(user):
+        return qs
+    return qs.filter(feedback__in=feedback_for(user).values("pk"))
+
+
+def comments_for(user, qs: QuerySet | None = None) -> QuerySet:
+    qs = DisputeComment.objects.all() if qs is None else qs
+    if sees_everything(user):
+        return qs
+    return qs.filter(dispute__in=disputes_for(user).values("pk"))
+
+
+def people_for(user, qs: QuerySet | None = None) -> QuerySet:
+    """People a user may pick (e.g. a rep to reassign to): a manager's own teams."""
+    qs = Person.objects.all() if qs is None else qs
+    scope = scope_of(user)
+    if scope.role == EVERYTHING:
+        return qs
+    if scope.role == roles.MANAGER:
+        return qs.filter(team_id__in=scope.team_ids)
+    if scope.role == roles.REP:
+        return qs.filter(pk=scope.person.pk)
+    return qs.none()
+
+
+def can_resolve(user, dispute: QualityDispute) -> bool:
+    """A resolver (manager, RevOps) may resolve a dispute they can see."""
+    return (user.has_perm("quality.resolve_qualitydispute")
+            and disputes_for(user).filter(pk=dispute.pk).exists())

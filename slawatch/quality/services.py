@@ -1,0 +1,169 @@
+"""Writes for lead quality: feedback, disputes and their notifications.
+
+Views, serializers and admin actions call these; the model's save() guards the
+dispute lifecycle, so nothing here can be bypassed by another entry point.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from slawatch.escalation.models import Channel, Escalation
+from slawatch.leads.models import Lead
+from slawatch.people.models import Person
+from slawatch.quality.models import (
+    RESOLUTIONS,
+    DisputeComment,
+    DisputeOutcome,
+    IllegalTransition,
+    LeadFeedback,
+    QualityDispute,
+    Verdict,
+)
+
+log = logging.getLogger(__name__)
+
+
+def feedback_give(*, lead: Lead, by: Person, verdict: str, reason: str = "",
+                  rating: int | None = None, comment: str = "") -> tuple[LeadFeedback, bool]:
+    """Record a rep's verdict on a lead; a second verdict replaces the first.
+
+    Returns (feedback, created). Raises ValidationError for an incomplete verdict.
+    Switching to "accepted" withdraws an open dispute: there is no rejection left to contest.
+    """
+    if verdict == Verdict.ACCEPTED:
+        reason = ""  # a reason only qualifies a rejection
+    with transaction.atomic():
+        feedback = (LeadFeedback.objects.select_for_update()
+                    .filter(lead=lead, given_by=by).first())
+        created = feedback is None
+        feedback = feedback or LeadFeedback(lead=lead, given_by=by)
+        feedback.verdict, feedback.reason = verdict, reason or ""
+        feedback.rating, feedback.comment = rating, comment or ""
+        feedback.full_clean(exclude=["lead", "given_by"], validate_constraints=False)
+        feedback.save()
+        if verdict == Verdict.ACCEPTED:
+            for dispute in feedback.disputes.filter(outcome=DisputeOutcome.OPEN):
+                _close(dispute, DisputeOutcome.WITHDRAWN, by=by,
+                       comment="the rep changed the verdict to accepted")
+    return feedback, created
+
+
+def dispute_file(*, feedback: LeadFeedback, by: Person | None, reason: str) -> QualityDispute:
+    """Marketing contests a rejection. The rep, their manager and the filer are told."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "say why the rejection is wrong"})
+    with transaction.atomic():
+        feedback = LeadFeedback.objects.select_for_update().get(pk=feedback.pk)
+        if feedback.disputes.filter(outcome=DisputeOutcome.OPEN).exists():
+            raise IllegalTransition("this rejection already has an open dispute")
+        dispute = QualityDispute(feedback=feedback, filed_by=by, reason=reason.strip())
+        dispute.save()  # save() refuses a dispute against anything but a rejection
+        notify_dispute(dispute, "filed")
+    return dispute
+
+
+def dispute_resolve(*, dispute: QualityDispute, by: Person | None, outcome: str,
+                    comment: str) -> QualityDispute:
+    """Uphold or overturn an open dispute; the comment is required."""
+    if outcome not in RESOLUTIONS:
+        raise IllegalTransition(f"a dispute is resolved as upheld or overturned, not {outcome!r}")
+    if not (comment or "").strip():
+        raise IllegalTransition("a resolution needs a comment")
+    return _close(dispute, outcome, by=by, comment=comment.strip())
+
+
+def dispute_withdraw(*, dispute: QualityDispute, by: Person | None) -> QualityDispute:
+    return _close(dispute, DisputeOutcome.WITHDRAWN, by=by, comment="")
+
+
+def dispute_comment(*, dispute: QualityDispute, by: Person | None, body: str) -> DisputeComment:
+    if not (body or "").strip():
+        raise ValidationError({"body": "a comment cannot be empty"})
+    return DisputeComment.objects.create(dispute=dispute, author=by, body=body.strip())
+
+
+def _close(dispute, outcome, *, by, comment):
+    with transaction.atomic():
+        # Lock the row so two resolvers cannot both act; save() then checks the
+        # transition against the stored outcome, so the loser gets IllegalTransition.
+        dispute = QualityDispute.objects.select_for_update().select_related(
+            "feedback__lead", "feedback__given_by__team__manager", "filed_by").get(pk=dispute.pk)
+        dispute.outcome = outcome
+        dispute.resolved_by, dispute.resolved_at = by, timezone.now()
+        dispute.resolution_comment = comment
+        dispute.save()
+        notify_dispute(dispute, "resolved" if outcome in RESOLUTIONS else "withdrawn")
+    return dispute
+
+
+# --- notifications: rows in the escalation outbox, delivered by its task -----------
+
+def dispute_recipients(dispute: QualityDispute) -> list[Person]:
+    """The rep who rejected, the rep's manager and the marketer who filed (each once)."""
+    rep = dispute.feedback.given_by
+    manager = rep.team.manager if rep is not None and rep.team_id else None
+    seen, people = set(), []
+    for person in (rep, manager, dispute.filed_by):
+        if person is not None and person.pk not in seen and person.is_active:
+            seen.add(person.pk)
+            people.append(person)
+    return people
+
+
+def notify_dispute(dispute: QualityDispute, what: str) -> list[Escalation]:
+    rows = []
+    for person in dispute_recipients(dispute):
+        channel = Channel.SLACK if person.slack_user_id else Channel.EMAIL
+        if channel == Channel.EMAIL and not person.email:
+            log.warning("dispute %s: %s has neither Slack nor email; not notified",
+                        dispute.pk, person.pk)
+            continue
+        rows.append(Escalation(kind="dispute", handoff=None, recipient=f"person:{person.pk}",
+                               recipient_person=person, channel=channel,
+                               next_attempt_at=timezone.now(),
+                               payload=_payload(dispute, what)))
+    rows = Escalation.objects.bulk_create(rows)
+    ids = [row.pk for row in rows if row.pk is not None]
+    # robust: a broker hiccup must not fail the request; the rows wait in the outbox.
+    transaction.on_commit(lambda: _enqueue_delivery(ids), robust=True)
+    return rows
+
+
+def _payload(dispute, what):
+    lead = dispute.feedback.lead
+    if what == "filed":
+        headline = f"Marketing disputes the rejection of {lead}"
+        body = dispute.reason
+    else:
+        headline = f"Dispute on {lead}: {dispute.get_outcome_display()}"
+        body = dispute.resolution_comment or "The dispute was withdrawn."
+    link = reverse("admin:quality_qualitydispute_change", args=[dispute.pk])
+    base = (settings.SLAWATCH_PUBLIC_URL or "").rstrip("/")
+    return {"event": f"dispute.{what}", "dispute_id": dispute.pk, "lead_id": lead.pk,
+            "subject": headline, "text": f"{headline}\n\n{body}\n\n{base}{link}",
+            "outcome": dispute.outcome, "url": f"{base}{link}"}
+
+
+def _enqueue_delivery(ids):
+    """Hand the rows to the escalation engine's delivery task when it exists.
+
+    Imported lazily: quality must not depend on how delivery is built. Without a
+    task the rows stay pending and the delivery sweep (or slawatch_drain) sends them.
+    """
+    try:
+        tasks = importlib.import_module("slawatch.escalation.tasks")
+    except ImportError:
+        return
+    task = getattr(tasks, "deliver_escalation", None)
+    if task is None:
+        return
+    for pk in ids:
+        task.delay(pk)
