@@ -1,0 +1,128 @@
+"""A loopback Slack: answers the Web API (`chat.postMessage`, `chat.update`, ...) and
+incoming-webhook URLs the way Slack does, records every POST with its arrival time,
+and can be told to fail first (429 with Retry-After, 5xx) to drill retries.
+
+Used by the bench scripts and by tests/drills. Binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Received:
+    at: float  # time.time() when the request was read
+    path: str
+    headers: dict
+    body: dict | str
+    status: int  # what the sink answered
+
+
+@dataclass
+class Fault:
+    status: int
+    retry_after: int | None = None
+
+
+@dataclass
+class SlackSink:
+    port: int = 0
+    faults: list[Fault] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self._ts = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.url}/api/"
+
+    def start(self) -> SlackSink:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def delivered(self) -> list[Received]:
+        """The POSTs that were answered as successes (what a human would have seen)."""
+        with self._lock:
+            return [r for r in self.received if r.status == 200]
+
+    def _answer(self, path: str) -> tuple[int, dict, bytes]:
+        with self._lock:
+            fault = self.faults.pop(0) if self.faults else None
+            self._ts += 1
+            ts = f"{int(time.time())}.{self._ts:06d}"
+        if fault is not None:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            error = "ratelimited" if fault.status == 429 else "internal_error"
+            return fault.status, headers, json.dumps({"ok": False, "error": error}).encode()
+        if "/api/" in path:  # Web API method
+            return 200, {}, json.dumps({"ok": True, "channel": "C0BENCH", "ts": ts,
+                                        "message": {"ts": ts}}).encode()
+        return 200, {}, b"ok"  # incoming webhook
+
+    def _record(self, item: Received) -> None:
+        with self._lock:
+            self.received.append(item)
+
+    def _handler(self):
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like Slack
+
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8", "replace")
+                at = time.time()
+                status, headers, body = sink._answer(self.path)
+                sink._record(Received(at, self.path, dict(self.headers), _parse(raw,
+                                      self.headers.get("Content-Type", "")), status))
+                self.send_response(status)
+                ctype = "application/json; charset=utf-8" if body[:1] == b"{" else "text/plain"
+                self.send_header("Content-Type", ctype)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):  # keep bench output clean
+                pass
+
+        return Handler
+
+
+def _parse(raw: str, content_type: str):
+    if "json" in content_type or raw[:1] in "{[":
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    if "form" in content_type:
+        return {k: v[0] for k, v in parse_qs(raw).items()}
+    return raw
