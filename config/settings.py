@@ -55,9 +55,11 @@ INSTALLED_APPS = [
     "slawatch.reports",
     "slawatch.api",
     "slawatch.ops",
+    "slawatch.demo",
 ]
 
 MIDDLEWARE = [
+    "slawatch.ops.middleware.RequestIdMiddleware",  # first: every later log line has the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,7 +155,7 @@ TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -257,11 +259,29 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s "
+                           "[req=%(request_id)s task=%(task_id)s] %(message)s"},
         "json": {"()": "pythonjsonlogger.json.JsonFormatter",
-                 "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                 "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(task_id)s "
+                           "%(message)s"},
     },
+    # Request/task ids on every record; configured secrets and e-mail addresses redacted.
+    "filters": {"context": {"()": "slawatch.ops.context.ContextFilter"},
+                "redact": {"()": "slawatch.ops.context.RedactFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler",
-                             "formatter": SLAWATCH_LOG_FORMAT}},
+                             "formatter": SLAWATCH_LOG_FORMAT,
+                             "filters": ["context", "redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Celery keeps our handlers (JSON lines, ids, redaction) instead of installing its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Operations and the demo (slawatch/ops, slawatch/demo) -------------------------
+# /readyz answers 503 when a due timer has waited longer than this for the sweep.
+SLAWATCH_READY_MAX_SWEEP_LAG_SECONDS = env_float(
+    "SLAWATCH_READY_MAX_SWEEP_LAG_SECONDS", 120.0, minimum=1)
+# Demo mode (make run): serves the local Slack sink and the live demo page under /demo/.
+SLAWATCH_DEMO = env_bool("SLAWATCH_DEMO", False)
+# The file e-mail backend's folder (make run points EMAIL_BACKEND at it).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))

@@ -1,1 +1,9 @@
-urlpatterns = []
+from django.urls import path
+
+from slawatch.ops import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", views.metrics_view, name="metrics"),
+]
