@@ -219,6 +219,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(SLAWATCH_MAX_BODY_BYTES, 2_621_440)
 SLAWATCH_DEFAULT_HEAT = env_choice("SLAWATCH_DEFAULT_HEAT", "warm", {"hot", "warm", "cold"})
 SLAWATCH_SWEEP_INTERVAL_SECONDS = env_float("SLAWATCH_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.5)
 SLAWATCH_SWEEP_BATCH_SIZE = env_int("SLAWATCH_SWEEP_BATCH_SIZE", 500, minimum=1)
+# Report verdicts on commitments (docs/KPIS.md): below these a miss says "slow
+# follow-up" / "low conversion"; conversion is judged only from this many handoffs on.
+SLAWATCH_REPORT_COMPLIANCE_TARGET = env_float("SLAWATCH_REPORT_COMPLIANCE_TARGET", 0.9, minimum=0)
+SLAWATCH_REPORT_CONVERSION_TARGET = env_float("SLAWATCH_REPORT_CONVERSION_TARGET", 0.1, minimum=0)
+SLAWATCH_REPORT_CONVERSION_MIN_HANDOFFS = env_int(
+    "SLAWATCH_REPORT_CONVERSION_MIN_HANDOFFS", 10, minimum=1)
 # Escalation (docs/ESCALATION.md): a step found more than this late is recorded as
 # skipped, not sent (a backfilled lead must not page anyone about last week).
 SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES = env_int(

@@ -1,0 +1,501 @@
+"""The one query layer for reports: every KPI the API, the CSV and the dashboard show.
+
+Population: the handoffs whose `handed_off_at` lies in [start, end), narrowed by an
+optional scope (a Q on Handoff, for role scoping), grouped by one dimension
+(rep, team, heat, source, campaign or week). Every figure is computed by the
+database with aggregates and window functions; Python only shapes the few result
+rows (one per group), so the number of queries does not grow with the data.
+
+Percentiles use linear interpolation between closest ranks (the definition of
+PostgreSQL's percentile_cont, Excel's PERCENTILE.INC and numpy's default): for n
+sorted values x[0..n-1] the p-th percentile is at h = p * (n - 1), i.e.
+x[floor(h)] + (h - floor(h)) * (x[floor(h) + 1] - x[floor(h)]). The median of 1, 2,
+3, 4 is 2.5. The same SQL (ROW_NUMBER and COUNT windows, integer arithmetic) runs
+on SQLite and PostgreSQL, so both give identical figures. docs/KPIS.md defines
+every figure in words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, RowNumber, TruncDate, TruncWeek
+from django.utils import timezone
+
+from slawatch.leads.models import Handoff, Heat, Milestone, Opportunity
+from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute, RejectReason
+
+GROUP_BYS = ("rep", "team", "heat", "source", "campaign", "week")
+PERCENTILES = {"median": (1, 2), "p90": (9, 10)}  # p as an exact fraction num/den
+OUTCOMES = ("open", "upheld", "overturned", "withdrawn")
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ReportWindow:
+    """A report's population: [start, end), a grouping and an optional scope (Q on Handoff)."""
+
+    start: datetime
+    end: datetime
+    group_by: str = "rep"
+    scope: Q | None = None
+
+
+class Seconds(Func):
+    """Seconds from `start` to `end` as a float, computed the same way on both databases."""
+
+    output_field = FloatField()
+
+    def __init__(self, end, start):
+        super().__init__(end, start)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django's own SQLite function, exact to the microsecond (julianday is not).
+        return self.as_sql(compiler, connection,
+                           template="(django_timestamp_diff(%(expressions)s) / 1000000.0)", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, arg_joiner=" - ",
+                           template="CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS DOUBLE PRECISION)",
+                           **extra)
+
+
+# --- population and grouping ----------------------------------------------------------
+
+def handoffs_in(window: ReportWindow):
+    qs = Handoff.objects.filter(handed_off_at__gte=window.start, handed_off_at__lt=window.end)
+    return qs.filter(window.scope) if window.scope is not None else qs
+
+
+def _key_expr(group_by):
+    if group_by == "week":
+        # Monday of the week in the site time zone, as 'YYYY-MM-DD' text on both databases.
+        return Cast(TruncDate(TruncWeek("handed_off_at", output_field=DateTimeField())),
+                    CharField())
+    return F({"rep": "rep_id", "team": "team_id", "heat": "heat", "source": "lead__source",
+              "campaign": "lead__campaign"}[group_by])
+
+
+def _label_expr(group_by):
+    return F({"rep": "rep__name", "team": "team__name"}[group_by]) if group_by in (
+        "rep", "team") else Value("")
+
+
+def key_text(value):
+    return "" if value is None else str(value)
+
+
+def label_for(group_by, key, name):
+    if group_by in ("rep", "team"):
+        return name or ("(no team)" if group_by == "team" else "(unknown)")
+    if group_by == "heat":
+        return Heat(key).label if key in Heat.values else key
+    if group_by == "week":
+        return f"Week of {key}"
+    return key or "(none)"
+
+
+def _grouped(qs, window):
+    return qs.values(k=_key_expr(window.group_by), l=_label_expr(window.group_by)).order_by()
+
+
+def _rows(window, aggregated):
+    """Aggregate rows -> {key: row}, each with its key and label."""
+    rows = {}
+    for item in aggregated:
+        key = key_text(item.pop("k"))
+        label = label_for(window.group_by, key, item.pop("l"))
+        rows[key] = {"key": key, "label": label, **item}
+    return rows
+
+
+def _sorted(rows):
+    # Sorted in Python so SQLite and PostgreSQL (whose collations differ) agree.
+    return sorted(rows.values(), key=lambda r: (r["label"].lower(), r["key"]))
+
+
+def ratio(numerator, denominator, places=4):
+    return None if not denominator else round(numerator / denominator, places)
+
+
+def minutes(seconds):
+    return None if seconds is None else round(seconds / 60, 2)
+
+
+# --- percentiles ---------------------------------------------------------------------
+
+def percentiles(qs, key, metrics):
+    """{key: {"<metric>_<pct>": seconds}} for each metric expression over qs, in ONE query.
+
+    Each metric gets a ROW_NUMBER ordered by value (nulls last) and a COUNT of its
+    non-null values, both partitioned by the group; the outer query picks the two
+    rows around rank h = p * (n - 1) and interpolates, with integer arithmetic
+    that SQLite and PostgreSQL evaluate alike.
+    """
+    annotations, names = {"k": key}, ["k"]
+    for name, expr in metrics.items():
+        annotations[f"m_{name}"] = expr
+        annotations[f"rn_{name}"] = Window(RowNumber(), partition_by=[key],
+                                          order_by=[F(f"m_{name}").asc(nulls_last=True),
+                                                    F("id").asc()])
+        annotations[f"n_{name}"] = Window(Count(F(f"m_{name}")), partition_by=[key])
+        names += [f"m_{name}", f"rn_{name}", f"n_{name}"]
+    inner = qs.annotate(**annotations).values(*names).order_by()
+    sql, params = inner.query.sql_with_params()
+    columns = [f"{name}_{pct}" for name in metrics for pct in PERCENTILES]
+    picks = [_pick_sql(name, num, den) for name in metrics for num, den in PERCENTILES.values()]
+    outer = f"SELECT t.k, {', '.join(picks)} FROM ({sql}) t GROUP BY t.k"
+    with connection.cursor() as cursor:
+        cursor.execute(outer, params)
+        return {key_text(row[0]): dict(zip(columns, row[1:], strict=True))
+                for row in cursor.fetchall()}
+
+
+def _pick_sql(name, num, den):
+    m, rn, n = f"t.m_{name}", f"t.rn_{name}", f"t.n_{name}"
+    lo = f"(({num} * ({n} - 1)) / {den})"          # floor(h), integer division
+    frac = f"(({num} * ({n} - 1)) - {den} * {lo})"  # (h - floor(h)) * den, no % (a placeholder)
+    return (f"SUM(CASE WHEN {m} IS NULL THEN NULL "
+            f"WHEN {rn} = {lo} + 1 THEN {m} * ({den} - {frac}) "
+            f"WHEN {rn} = {lo} + 2 THEN {m} * {frac} END) / {den}.0")
+
+
+def interpolate(values, num, den):
+    """The plain-Python twin of _pick_sql, same arithmetic (used by tests and docs)."""
+    xs = sorted(v for v in values if v is not None)
+    if not xs:
+        return None
+    lo, frac = divmod(num * (len(xs) - 1), den)
+    total = xs[lo] * (den - frac)
+    if lo + 1 < len(xs):
+        total += xs[lo + 1] * frac
+    return total / den
+
+
+# --- SLA and speed-to-lead ---------------------------------------------------------------
+
+ACK_SECONDS = Seconds(F("acknowledged_at"), F("breached_at"))
+
+
+def _speed_metrics(with_ack):
+    metrics = {"stl": F("speed_to_lead_seconds"), "stlb": F("speed_to_lead_business_seconds")}
+    if with_ack:
+        # only acknowledged breaches; one acknowledged before the breach waited 0 minutes
+        metrics["ack"] = _acked_breach_seconds()
+    return metrics
+
+
+def _acked_breach_seconds():
+    return Case(When(Q(status="breached", acknowledged_at__isnull=False)
+                     & Q(acknowledged_at__lt=F("breached_at")), then=Value(0.0)),
+                When(status="breached", acknowledged_at__isnull=False, then=ACK_SECONDS),
+                default=None, output_field=FloatField())
+
+
+def _speed_columns(pct):
+    return {"speed_to_lead_median_minutes": minutes(pct.get("stl_median")),
+            "speed_to_lead_p90_minutes": minutes(pct.get("stl_p90")),
+            "speed_to_lead_business_median_minutes": minutes(pct.get("stlb_median")),
+            "speed_to_lead_business_p90_minutes": minutes(pct.get("stlb_p90"))}
+
+
+def sla_report(window: ReportWindow):
+    qs = handoffs_in(window)
+    rows = _rows(window, _grouped(qs, window).annotate(
+        handoffs=Count("id"),
+        met=Count("id", filter=Q(status="met")),
+        breached=Count("id", filter=Q(status="breached")),
+        open=Count("id", filter=Q(status="open")),
+        closed=Count("id", filter=Q(status="closed")),
+        breaches_acknowledged=Count("id", filter=Q(status="breached",
+                                                   acknowledged_at__isnull=False))))
+    pct = percentiles(qs, _key_expr(window.group_by), _speed_metrics(with_ack=True))
+    for key, row in rows.items():
+        p = pct.get(key, {})
+        row["compliance"] = ratio(row["met"], row["met"] + row["breached"])
+        row["ack_median_minutes"] = minutes(p.get("ack_median"))
+        row.update(_speed_columns(p))
+    return _sorted(rows)
+
+
+def speed_report(window: ReportWindow):
+    qs = handoffs_in(window)
+    rows = _rows(window, _grouped(qs, window).annotate(
+        handoffs=Count("id"),
+        touched=Count("id", filter=Q(speed_to_lead_seconds__isnull=False))))
+    pct = percentiles(qs, _key_expr(window.group_by), _speed_metrics(with_ack=False))
+    for key, row in rows.items():
+        row["touched_rate"] = ratio(row["touched"], row["handoffs"])
+        row.update(_speed_columns(pct.get(key, {})))
+    return _sorted(rows)
+
+
+# --- leakage -------------------------------------------------------------------------------
+
+def _milestone(**conditions):
+    return Exists(Milestone.objects.filter(handoff=OuterRef("pk"), **conditions))
+
+
+def leakage_report(window: ReportWindow):
+    never = Q(status="breached", first_touched_at__isnull=True)
+    dropped = Q(_milestone(seq=0, met_at__isnull=False)) & Q(
+        _milestone(seq=1, breached_at__isnull=False, met_at__isnull=True))
+    rows = _rows(window, _grouped(handoffs_in(window), window).annotate(
+        handoffs=Count("id"),
+        never_touched=Count("id", filter=never),
+        dropped_after_first_touch=Count("id", filter=dropped)))
+    for row in rows.values():
+        row["never_touched_rate"] = ratio(row["never_touched"], row["handoffs"])
+        row["dropped_rate"] = ratio(row["dropped_after_first_touch"], row["handoffs"])
+    return _sorted(rows)
+
+
+# --- quality -------------------------------------------------------------------------------
+
+def _with_verdicts(qs):
+    """Each handoff with its lead's standing verdict: the latest feedback, and the
+    latest dispute on it."""
+    latest = LeadFeedback.objects.filter(lead=OuterRef("lead_id")).order_by("-created_at", "-id")
+    dispute = QualityDispute.objects.filter(feedback=OuterRef("fb_id")).order_by(
+        "-created_at", "-id")
+    return qs.annotate(fb_id=Subquery(latest.values("id")[:1]),
+                       verdict=Subquery(latest.values("verdict")[:1]),
+                       reason=Subquery(latest.values("reason")[:1])).annotate(
+        outcome=Subquery(dispute.values("outcome")[:1]))
+
+
+def quality_report(window: ReportWindow):
+    """One grouped query over (group, verdict, reason, dispute outcome) combinations
+    counting distinct leads; pivoting those few combination rows needs no row loop."""
+    qs = _with_verdicts(handoffs_in(window))
+    combos = qs.values(k=_key_expr(window.group_by), l=_label_expr(window.group_by),
+                       v=F("verdict"), r=F("reason"), o=F("outcome")).order_by().annotate(
+        leads=Count("lead_id", distinct=True))
+    totals = _rows(window, _grouped(qs, window).annotate(
+        handoffs=Count("id"), leads=Count("lead_id", distinct=True)))
+    for row in totals.values():
+        row.update(_empty_quality())
+    for combo in combos:
+        _add_combo(totals[key_text(combo["k"])], combo)
+    for row in totals.values():
+        _quality_rates(row)
+    return _sorted(totals)
+
+
+def _empty_quality():
+    row = {"with_feedback": 0, "accepted": 0, "rejected": 0, "overturned": 0,
+           "rejected_as_given": 0, "disputed": 0}
+    row.update({f"rejected_{reason}": 0 for reason in RejectReason.values})
+    row.update({f"disputes_{outcome}": 0 for outcome in OUTCOMES})
+    return row
+
+
+def _add_combo(row, combo):
+    verdict, leads, outcome = combo["v"], combo["leads"], combo["o"]
+    if verdict is None:
+        return
+    row["with_feedback"] += leads
+    if verdict == "accepted":
+        row["accepted"] += leads
+        return
+    row["rejected_as_given"] += leads
+    if outcome is not None:
+        row["disputed"] += leads
+        row[f"disputes_{outcome}"] += leads
+    if outcome == "overturned":
+        row["overturned"] += leads
+    else:
+        row["rejected"] += leads
+        row[f"rejected_{combo['r'] or 'other'}"] += leads
+
+
+def _quality_rates(row):
+    row["feedback_rate"] = ratio(row["with_feedback"], row["leads"])
+    row["acceptance_rate"] = ratio(row["accepted"] + row["overturned"], row["with_feedback"])
+    row["dispute_rate"] = ratio(row["disputed"], row["rejected_as_given"])
+
+
+# --- funnel and money ----------------------------------------------------------------------
+
+def _held_until():
+    """While this rep held the lead: up to a reassignment, or for ever otherwise."""
+    return Case(When(close_reason="reassigned", then=F("closed_at")),
+                default=Value(FAR_FUTURE), output_field=DateTimeField())
+
+
+def _converted():
+    """An opportunity was opened on the lead while this handoff held it."""
+    return Exists(Opportunity.objects.filter(lead=OuterRef("lead_id"),
+                                             opened_at__gte=OuterRef("handed_off_at"),
+                                             opened_at__lt=OuterRef("held_until")))
+
+
+def _credited(qs):
+    """Handoff x opportunity rows, each opportunity credited to the handoff that held it."""
+    return qs.annotate(held_until=_held_until()).filter(
+        lead__opportunities__opened_at__gte=F("handed_off_at"),
+        lead__opportunities__opened_at__lt=F("held_until"))
+
+
+def funnel_report(window: ReportWindow):
+    qs = handoffs_in(window).annotate(held_until=_held_until()).annotate(conv=_converted())
+    rows = _rows(window, _grouped(qs, window).annotate(
+        handoffs=Count("id"),
+        leads=Count("lead_id", distinct=True),
+        marketing_sourced_leads=Count("lead_id", distinct=True,
+                                      filter=Q(lead__sourced_by="marketing")),
+        sales_sourced_leads=Count("lead_id", distinct=True, filter=Q(lead__sourced_by="sales")),
+        converted=Count("id", filter=Q(conv=True)),
+        met=Count("id", filter=Q(status="met")),
+        met_converted=Count("id", filter=Q(status="met", conv=True)),
+        missed=Count("id", filter=Q(status="breached")),
+        missed_converted=Count("id", filter=Q(status="breached", conv=True))))
+    cycles = _rows(window, _grouped(_credited(handoffs_in(window)).filter(
+        lead__opportunities__status="won", lead__opportunities__closed_at__isnull=False),
+        window).annotate(
+        won=Count("lead__opportunities"),
+        cycle=Avg(Seconds(F("lead__opportunities__closed_at"), F("handed_off_at")))))
+    for key, row in rows.items():
+        cycle = cycles.get(key, {})
+        row["conversion"] = ratio(row["converted"], row["handoffs"])
+        row["met_conversion"] = ratio(row["met_converted"], row["met"])
+        row["missed_conversion"] = ratio(row["missed_converted"], row["missed"])
+        row["won"] = cycle.get("won", 0)
+        row["avg_sales_cycle_days"] = (None if cycle.get("cycle") is None
+                                       else round(cycle["cycle"] / 86400, 2))
+    return _sorted(rows)
+
+
+def revenue_report(window: ReportWindow):
+    """Pipeline (open) and revenue (won) per group, currency and sourced-by."""
+    opp = "lead__opportunities__"
+    aggregated = _credited(handoffs_in(window)).values(
+        k=_key_expr(window.group_by), l=_label_expr(window.group_by),
+        currency=F(f"{opp}currency"), sourced_by=F("lead__sourced_by")).order_by().annotate(
+        opportunities=Count(f"{opp}id"),
+        open_opportunities=Count(f"{opp}id", filter=Q(**{f"{opp}status": "open"})),
+        pipeline=Sum(f"{opp}amount", filter=Q(**{f"{opp}status": "open"})),
+        won=Count(f"{opp}id", filter=Q(**{f"{opp}status": "won"})),
+        revenue=Sum(f"{opp}amount", filter=Q(**{f"{opp}status": "won"})))
+    rows = []
+    for item in aggregated:
+        key = key_text(item.pop("k"))
+        label = label_for(window.group_by, key, item.pop("l"))
+        rows.append({"key": key, "label": label, **item,
+                     "pipeline": _money(item["pipeline"]), "revenue": _money(item["revenue"])})
+    return sorted(rows, key=lambda r: (r["label"].lower(), r["key"], r["currency"],
+                                       r["sourced_by"]))
+
+
+def _money(amount):
+    return f"{(amount or 0):.2f}"
+
+
+# --- commitments ---------------------------------------------------------------------------
+
+def quarter_bounds(year, quarter):
+    tz = timezone.get_current_timezone()
+    start = datetime(year, 3 * quarter - 2, 1, tzinfo=tz)
+    end = datetime(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1, tzinfo=tz)
+    return start, end
+
+
+def current_quarter(now=None):
+    local = timezone.localtime(now or timezone.now())
+    return local.year, (local.month - 1) // 3 + 1
+
+
+def commitments_report(*, year, quarter, scope=None, now=None):
+    start, end = quarter_bounds(year, quarter)
+    now = now or timezone.now()
+    elapsed = min(max((now - start) / (end - start), 0.0), 1.0)
+    window = ReportWindow(start=start, end=end, scope=scope)
+    commitments = Commitment.objects.filter(year=year, quarter=quarter).select_related(
+        "rep", "team")
+    if scope is not None:
+        commitments = _scope_commitments(commitments, window)
+    by_rep = _delivery(window, "rep_id")
+    by_team = _delivery(window, "team_id")
+    rows = [_commitment_row(c, by_rep, by_team, elapsed) for c in commitments]
+    return sorted(rows, key=lambda r: (r["kind"], r["label"].lower(), r["key"]))
+
+
+def _scope_commitments(commitments, window):
+    reps = handoffs_in(window).values("rep_id")
+    teams = handoffs_in(window).values("team_id")
+    return commitments.filter(Q(rep__in=reps) | Q(team__in=teams))
+
+
+def _delivery(window, column):
+    qs = handoffs_in(window).annotate(held_until=_held_until()).annotate(conv=_converted())
+    return {row.pop(column): row for row in qs.values(column).order_by().annotate(
+        delivered=Count("id", filter=Q(lead__sourced_by="marketing")),
+        handoffs=Count("id"),
+        met=Count("id", filter=Q(status="met")),
+        breached=Count("id", filter=Q(status="breached")),
+        converted=Count("id", filter=Q(conv=True)))}
+
+
+def _commitment_row(commitment, by_rep, by_team, elapsed):
+    kind = "rep" if commitment.rep_id else "team"
+    subject = commitment.rep if kind == "rep" else commitment.team
+    figures = (by_rep if kind == "rep" else by_team).get(subject.pk, {})
+    delivered, handoffs = figures.get("delivered", 0), figures.get("handoffs", 0)
+    met, breached = figures.get("met", 0), figures.get("breached", 0)
+    row = {"key": f"{kind}:{subject.pk}", "label": str(subject), "kind": kind,
+           "year": commitment.year, "quarter": commitment.quarter,
+           "committed": commitment.leads_committed,
+           "expected_to_date": round(commitment.leads_committed * elapsed, 1),
+           "delivered": delivered, "delivery_rate": ratio(delivered, commitment.leads_committed),
+           "handoffs": handoffs, "compliance": ratio(met, met + breached),
+           "conversion": ratio(figures.get("converted", 0), handoffs)}
+    row["verdict"] = verdict(row)
+    return row
+
+
+def verdict(row):
+    """Plain words for what fell short, in the order a reader should look at it.
+
+    Short on leads: delivered < committed pro rata to the elapsed part of the quarter
+    (the whole commitment once the quarter is over). Slow follow-up: SLA compliance
+    below SLAWATCH_REPORT_COMPLIANCE_TARGET. Low conversion: lead-to-opportunity
+    conversion below SLAWATCH_REPORT_CONVERSION_TARGET, judged only once at least
+    SLAWATCH_REPORT_CONVERSION_MIN_HANDOFFS leads were handed off.
+    """
+    reasons = []
+    if row["delivered"] < math.floor(row["expected_to_date"]):
+        reasons.append("short on leads")
+    if row["compliance"] is not None and row["compliance"] < settings.SLAWATCH_REPORT_COMPLIANCE_TARGET:
+        reasons.append("slow follow-up")
+    if (row["conversion"] is not None
+            and row["handoffs"] >= settings.SLAWATCH_REPORT_CONVERSION_MIN_HANDOFFS
+            and row["conversion"] < settings.SLAWATCH_REPORT_CONVERSION_TARGET):
+        reasons.append("low conversion")
+    return "; ".join(reasons) or "on track"
+
+
+def default_range(now=None):
+    end = now or timezone.now()
+    return end - timedelta(days=30), end
