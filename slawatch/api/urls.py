@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from slawatch.api import views
+from slawatch.quality import api as quality_api
 
 router = DefaultRouter()
 router.register("teams", views.TeamViewSet)
@@ -11,6 +12,8 @@ router.register("calendars", views.CalendarViewSet)
 router.register("policies", views.PolicyViewSet)
 router.register("leads", views.LeadViewSet)
 router.register("handoffs", views.HandoffViewSet)
+router.register("feedback", quality_api.FeedbackViewSet, basename="feedback")
+router.register("disputes", quality_api.DisputeViewSet, basename="dispute")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -10,6 +10,7 @@ from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
 from slawatch.leads.services import handoff_acknowledge
 from slawatch.people.models import Calendar, Person, Team
+from slawatch.quality import scoping
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -50,6 +51,10 @@ class LeadViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.LeadSerializer
     filterset_fields = ["crm", "external_id", "status", "owner", "heat"]
 
+    def get_queryset(self):
+        # Row scoping shared with the admin: another team's lead is a 404.
+        return scoping.leads_for(self.request.user, super().get_queryset())
+
 
 class HandoffFilter(filters.FilterSet):
     class Meta:
@@ -62,6 +67,9 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
         Prefetch("escalations", queryset=Escalation.objects.order_by("created_at")))
     serializer_class = s.HandoffSerializer
     filterset_class = HandoffFilter
+
+    def get_queryset(self):
+        return scoping.handoffs_for(self.request.user, super().get_queryset())
 
     @extend_schema(request=None, responses=s.HandoffSerializer,
                    description="Acknowledge the handoff's pending escalations: stops further "
