@@ -1,0 +1,44 @@
+"""Delivery channels. Each one turns facts into a message (pure `payload()`), sends it, and
+says how a failure should be treated: transient (retry with backoff) or permanent (fail now).
+No Django here; deliver.py is the one choke point that records outcomes."""
+
+
+class DeliveryError(Exception):
+    """A send that did not succeed. `permanent` decides retry versus fail-now."""
+
+    permanent = False
+
+    def __init__(self, message, *, status_code=None, retry_after=None):
+        super().__init__(message)
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class TransientError(DeliveryError):
+    permanent = False
+
+
+class PermanentError(DeliveryError):
+    permanent = True
+
+
+def retry_after_seconds(headers) -> float | None:
+    """Retry-After in seconds (Slack sends integer seconds); None when absent or unreadable."""
+    if not headers:
+        return None
+    value = None
+    for key, item in headers.items():
+        if key.lower() == "retry-after":
+            value = item[0] if isinstance(item, list) else item
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def classify_http(status_code: int, message: str, headers=None) -> DeliveryError:
+    """HTTP status to error kind: 408, 429 and 5xx are worth retrying; other 4xx are not."""
+    if status_code in (408, 429) or status_code >= 500:
+        return TransientError(message, status_code=status_code,
+                              retry_after=retry_after_seconds(headers))
+    return PermanentError(message, status_code=status_code)

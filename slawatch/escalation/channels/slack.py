@@ -1,0 +1,173 @@
+"""Slack: Block Kit payloads (pure) and sending through slack_sdk.
+
+Two ways out: a team's incoming webhook (`WebhookClient`) and the bot token's
+`chat.postMessage` to a person (their user id opens a DM) or a channel id.
+slack_sdk's own retry handlers are switched off: the outbox retries with backoff
+and records every attempt, so a retry never hides inside one attempt.
+"""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from slawatch.escalation.channels import (
+    PermanentError,
+    TransientError,
+    classify_http,
+    retry_after_seconds,
+)
+
+HEADER_MAX, FIELD_MAX, SECTION_MAX, BUTTON_MAX = 150, 2000, 3000, 75
+# chat.postMessage errors worth retrying; every other `error` code is permanent
+# (channel_not_found, not_in_channel, invalid_auth, is_archived, invalid_blocks, ...).
+TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                    "request_timeout", "team_added_to_org"}
+HEAT_ICON = {"hot": ":fire:", "warm": ":sunny:", "cold": ":snowflake:"}
+STAGE_TITLE = {"warning": "Lead SLA at risk", "breach": "Lead SLA breached",
+               "reminder": "Lead SLA still breached"}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(text: str) -> str:
+    """Slack mrkdwn control characters."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _duration(minutes) -> str:
+    if minutes is None:
+        return "?"
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours}h {rest:02d}m" if hours else f"{rest}m"
+
+
+def fallback_text(f: dict) -> str:
+    return (f"{STAGE_TITLE[f['stage']]}: {f['lead_name']} ({f['heat']}) owned by "
+            f"{f['owner_name']}, waiting {_duration(f['waiting_minutes'])} "
+            f"for {f['milestone']} (SLA {_duration(f['sla_minutes'])})")
+
+
+def _lead_field(f):
+    name = _escape(f["lead_name"])
+    if f.get("lead_url"):
+        name = f"<{f['lead_url']}|{name}>"
+    company = f" · {_escape(f['lead_company'])}" if f.get("lead_company") else ""
+    return f"*Lead:*\n{name}{company}"
+
+
+def _fields(f):
+    owner = f"<@{f['owner_slack_id']}>" if f.get("owner_slack_id") else _escape(f["owner_name"])
+    return [
+        _lead_field(f),
+        f"*Owner:*\n{owner}",
+        f"*Heat:*\n{HEAT_ICON.get(f['heat'], '')} {_escape(f['heat'])}",
+        f"*Source:*\n{_escape(f['source'])}",
+        f"*Waiting:*\n{_duration(f['waiting_minutes'])} (SLA {_duration(f['sla_minutes'])})",
+        f"*Milestone:*\n{_escape(f['milestone'])}",
+    ]
+
+
+def _button(text, action_id, value, style=None, url=None):
+    button = {"type": "button", "action_id": action_id,
+              "text": {"type": "plain_text", "text": _cut(text, BUTTON_MAX)}, "value": value}
+    if style:
+        button["style"] = style
+    if url:
+        button["url"] = url
+    return button
+
+
+def actions(f: dict) -> dict:
+    value = f"handoff:{f['handoff_id']}"
+    elements = [_button("Acknowledge", "slawatch_ack", value, style="primary"),
+                _button("Snooze 30 min", "slawatch_snooze", value),
+                _button("Reassign", "slawatch_reassign", value, style="danger")]
+    if f.get("lead_url"):
+        elements.append(_button("Open in CRM", "slawatch_open", value, url=f["lead_url"]))
+    if f.get("admin_url"):
+        elements.append(_button("Open in slawatch", "slawatch_admin", value, url=f["admin_url"]))
+    return {"type": "actions", "block_id": "slawatch_actions", "elements": elements}
+
+
+def payload(f: dict) -> dict:
+    """The escalation message: header, facts, buttons; `text` is the notification fallback."""
+    header = f"{':rotating_light:' if f['stage'] != 'warning' else ':hourglass:'} " \
+             f"{STAGE_TITLE[f['stage']]}"
+    return {
+        "text": _cut(fallback_text(f), SECTION_MAX),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": _cut(header, HEADER_MAX)}},
+            {"type": "section", "block_id": "slawatch_facts",
+             "fields": [{"type": "mrkdwn", "text": _cut(t, FIELD_MAX)} for t in _fields(f)]},
+            actions(f),
+        ],
+    }
+
+
+def digest_payload(d: dict) -> dict:
+    """One summary instead of a message per escalation; stays under Slack's 50 blocks."""
+    title = f"SLA digest: {d['count']} escalation{'s' if d['count'] != 1 else ''}"
+    blocks = [{"type": "header", "text": {"type": "plain_text", "text": _cut(title, HEADER_MAX)}}]
+    for item in d["items"]:
+        line = f"*{STAGE_TITLE[item['stage']]}* · " + _lead_field(item).replace("*Lead:*\n", "")
+        line += (f"\n{_escape(item['owner_name'])} · {_escape(item['heat'])} · "
+                 f"waiting {_duration(item['waiting_minutes'])} "
+                 f"(SLA {_duration(item['sla_minutes'])})")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _cut(line, SECTION_MAX)}})
+    if d["more"]:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"and {d['more']} more"}]})
+    blocks = blocks[:50]
+    return {"text": title, "blocks": blocks}
+
+
+def send_webhook(url: str, body: dict, timeout: int) -> None:
+    """Incoming webhook: HTTP 200 with body `ok` is success, anything else an error string."""
+    client = WebhookClient(url, timeout=timeout, retry_handlers=[])
+    try:
+        response = client.send_dict(body)
+    except OSError as exc:  # refused, reset, timed out, DNS
+        raise TransientError(f"slack webhook unreachable: {exc}") from None
+    if response.status_code == 200:
+        return
+    message = f"slack webhook HTTP {response.status_code}: {(response.body or '')[:200]}"
+    raise classify_http(response.status_code, message, response.headers)
+
+
+def post_message(token: str, base_url: str, channel: str, body: dict, timeout: int) -> None:
+    """chat.postMessage with the bot token; {"ok": false, "error": ...} is classified."""
+    client = WebClient(token=token, base_url=base_url.rstrip("/") + "/", timeout=timeout,
+                       retry_handlers=[])
+    try:
+        client.chat_postMessage(channel=channel, **body)
+    except SlackApiError as exc:
+        raise _classify_api_error(exc) from None
+    except OSError as exc:
+        raise TransientError(f"slack API unreachable: {exc}") from None
+    except ValueError as exc:  # a non-JSON body from a proxy in between
+        raise TransientError(f"slack API answered something unreadable: {exc}") from None
+
+
+def _classify_api_error(exc: SlackApiError):
+    response = exc.response
+    status = getattr(response, "status_code", None) or 0
+    data = getattr(response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    message = f"slack chat.postMessage HTTP {status}: {error or str(data)[:200]}"
+    if status in (408, 429) or status >= 500 or error in TRANSIENT_ERRORS:
+        return TransientError(message, status_code=status,
+                              retry_after=retry_after_seconds(getattr(response, "headers", None)))
+    return PermanentError(message, status_code=status)
+
+
+def update_message(response_url: str, text: str, blocks: list | None, timeout: int) -> int:
+    """Replace the clicked message (best effort). Returns the HTTP status."""
+    client = WebhookClient(response_url, timeout=timeout, retry_handlers=[])
+    body = {"replace_original": True, "text": text}
+    if blocks is not None:
+        body["blocks"] = blocks
+    return client.send_dict(body).status_code

@@ -1,0 +1,168 @@
+"""Deliver the outbox: pending → sending (conditional claim) → sent / failed.
+
+Shape from saleor's webhook deliveries and healthchecks' transports: the task
+takes only the escalation id, every attempt is a row, and one choke point
+(`_finish`) records the outcome. Nothing here runs inside a transaction while a
+message is on the wire: the claim commits first, the send happens in autocommit,
+and the outcome is written by a second conditional update.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from slawatch.escalation import facts
+from slawatch.escalation.channels import DeliveryError, PermanentError, TransientError
+from slawatch.escalation.channels import email as email_channel
+from slawatch.escalation.channels import slack as slack_channel
+from slawatch.escalation.models import (
+    AttemptOutcome,
+    Escalation,
+    EscalationAttempt,
+    EscalationStatus,
+)
+
+log = logging.getLogger(__name__)
+
+
+def due_ids(now: datetime, limit: int = 1000) -> list[int]:
+    """Pending escalations whose (re)try time has come, digest-held ones excluded."""
+    return list(Escalation.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        status=EscalationStatus.PENDING, held_for_digest=False,
+    ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+
+
+def reap(now: datetime) -> int:
+    """Rows stuck in `sending` (a worker died mid-send) go back to pending. Delivery is
+    at-least-once: a worker that died after Slack accepted the message causes a repeat."""
+    stale = now - timedelta(seconds=settings.SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS)
+    return Escalation.objects.filter(status=EscalationStatus.SENDING,
+                                     sending_since__lt=stale).update(
+        status=EscalationStatus.PENDING, sending_since=None, next_attempt_at=now)
+
+
+def claim(escalation_id: int, now: datetime) -> bool:
+    return Escalation.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        pk=escalation_id, status=EscalationStatus.PENDING, held_for_digest=False,
+    ).update(status=EscalationStatus.SENDING, sending_since=now,
+             attempts=F("attempts") + 1) == 1
+
+
+def deliver(escalation_id: int) -> str:
+    """Send one escalation if it is due and nobody else is sending it. Returns its status."""
+    started = timezone.now()
+    if not claim(escalation_id, started):
+        return "not-due"
+    escalation = Escalation.objects.select_related(
+        "handoff__lead", "handoff__rep", "milestone", "recipient_person", "recipient_team",
+    ).get(pk=escalation_id)
+    try:
+        send(escalation)
+    except DeliveryError as exc:
+        return _finish(escalation, started, exc)
+    except Exception as exc:  # a bug or an unexpected library error: retry, bounded
+        log.exception("escalation %s: unexpected error while sending", escalation_id)
+        return _finish(escalation, started, TransientError(f"{type(exc).__name__}: {exc}"))
+    return _finish(escalation, started, None)
+
+
+def send(escalation: Escalation) -> None:
+    """Build the message for the escalation's channel and send it (raises DeliveryError)."""
+    if escalation.kind == "digest":
+        data = facts.digest_facts(escalation)
+        slack_body, mail = slack_channel.digest_payload(data), email_channel.digest_message(data)
+    else:
+        data = facts.escalation_facts(escalation)
+        slack_body, mail = slack_channel.payload(data), email_channel.message(data)
+    if escalation.channel == "email":
+        email_channel.send(_email_address(escalation), *mail, escalation_id=escalation.pk)
+    else:
+        _send_slack(escalation, slack_body)
+
+
+def _email_address(escalation) -> str:
+    person = escalation.recipient_person
+    if person is None or not person.email:
+        raise PermanentError(f"{person or escalation.recipient} has no email address")
+    return person.email
+
+
+def _bot(channel_id: str, body: dict) -> None:
+    if not settings.SLACK_BOT_TOKEN:
+        raise PermanentError("SLACK_BOT_TOKEN is not set, cannot post to Slack")
+    slack_channel.post_message(settings.SLACK_BOT_TOKEN, settings.SLACK_API_BASE, channel_id,
+                               body, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
+
+
+def _send_slack(escalation, body: dict) -> None:
+    team, person = escalation.recipient_team, escalation.recipient_person
+    if escalation.recipient.startswith("team:") and team is not None:
+        if team.slack_webhook_url:
+            slack_channel.send_webhook(team.slack_webhook_url, body,
+                                       settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
+        elif team.slack_channel:
+            _bot(team.slack_channel, body)
+        else:
+            raise PermanentError(f"team {team.name} has no slack_webhook_url or slack_channel")
+        return
+    if person is None or not person.slack_user_id:
+        raise PermanentError(f"{person or escalation.recipient} has no slack_user_id")
+    _bot(person.slack_user_id, body)
+
+
+def backoff(attempts: int, retry_after: float | None) -> float:
+    """Exponential backoff from the first retry; Retry-After, when given, is a floor."""
+    delay = settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS * (2 ** max(0, attempts - 1))
+    delay = min(delay, settings.SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS)
+    return max(delay, retry_after or 0.0)
+
+
+def _finish(escalation, started, error: DeliveryError | None) -> str:
+    now = timezone.now()
+    attempts = escalation.attempts
+    if error is None:
+        status, changes = EscalationStatus.SENT, {"sent_at": now}
+    elif error.permanent or attempts >= settings.SLAWATCH_DELIVERY_MAX_ATTEMPTS:
+        status = EscalationStatus.FAILED
+        suffix = "" if error.permanent else f" (gave up after {attempts} attempts)"
+        changes = {"last_error": f"{error}{suffix}"}
+    else:
+        status = EscalationStatus.PENDING
+        changes = {"last_error": str(error), "next_attempt_at": now + timedelta(
+            seconds=backoff(attempts, error.retry_after))}
+    EscalationAttempt.objects.create(
+        escalation=escalation, number=attempts, started_at=started, finished_at=now,
+        outcome=_attempt_outcome(error),
+        status_code=getattr(error, "status_code", None),
+        error=str(error or "")[:2000], retry_after_seconds=getattr(error, "retry_after", None))
+    # Conditional on our own claim: a reaper may have handed the row to someone else.
+    Escalation.objects.filter(pk=escalation.pk, status=EscalationStatus.SENDING,
+                              sending_since=escalation.sending_since).update(
+        status=status, sending_since=None, **changes)
+    if escalation.kind == "digest" and status != EscalationStatus.PENDING:
+        _finish_items(escalation, status, now)
+    if error is not None:
+        log.warning("escalation %s attempt %s: %s -> %s", escalation.pk, attempts, error, status)
+    return status
+
+
+def _attempt_outcome(error) -> str:
+    if error is None:
+        return AttemptOutcome.SENT
+    return AttemptOutcome.PERMANENT if error.permanent else AttemptOutcome.TRANSIENT
+
+
+def _finish_items(digest, status, now) -> None:
+    changes = {"status": status}
+    if status == EscalationStatus.SENT:
+        changes["sent_at"] = now
+    else:
+        changes["last_error"] = f"its digest #{digest.pk} failed"
+    digest.items.filter(status=EscalationStatus.PENDING).update(**changes)

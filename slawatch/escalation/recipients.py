@@ -1,0 +1,42 @@
+"""Who a ladder step names: rep, manager, escalation contact or the team's Slack channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from slawatch.leads.models import Handoff
+
+
+@dataclass(frozen=True)
+class Target:
+    recipient: str
+    person: object = None
+    team: object = None
+    error: str = ""
+
+
+def team_of(handoff: Handoff):
+    """The team at handoff; a rep who had none then may have joined one since."""
+    return handoff.team or handoff.rep.team
+
+
+def resolve(handoff: Handoff, notify: str, channel: str) -> Target:
+    """A step's recipient, or a Target whose `error` says why nobody can be notified."""
+    team = team_of(handoff)
+    if notify == "team_channel":
+        if channel != "slack":
+            return Target(f"nobody:{notify}", error="team_channel steps can only use slack")
+        if team is None:
+            return Target(f"nobody:{notify}", error=f"{handoff.rep} has no team")
+        return Target(f"team:{team.pk}", team=team)
+    if notify == "rep":
+        person = handoff.rep
+    elif team is None:
+        return Target(f"nobody:{notify}", error=f"{handoff.rep} has no team, so no {notify}")
+    else:
+        person = team.manager if notify == "manager" else team.escalation_contact
+    if person is None:
+        label = notify.replace("_", " ")
+        return Target(f"nobody:{notify}", team=team,
+                      error=f"team {team.name} has no {label} to notify")
+    return Target(f"person:{person.pk}", person=person, team=team)

@@ -1,0 +1,224 @@
+"""The SLA sweep: claim handoffs whose timer is due, run their ladder, write the outbox.
+
+Shape borrowed from healthchecks' sendalerts: read the due rows cheaply from the
+partial index `handoff_next_due`, claim each with a conditional
+``UPDATE … SET next_due_at = <lease> WHERE id = … AND next_due_at = <seen>``, and
+treat "not exactly one row updated" as "someone else got it". That guard is what
+makes two sweepers safe on every database; ``SELECT … FOR UPDATE SKIP LOCKED``
+is only a PostgreSQL speed-up so sweepers do not queue on each other's rows.
+
+The claim sets next_due_at to a lease (now + SLAWATCH_SWEEP_POISON_DELAY_SECONDS):
+a row whose evaluation raises keeps that lease, so it is retried later instead of
+crash-looping the sweep. Escalation rows, milestone ladder state and the advanced
+timer are written in the same transaction as the claim.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from slawatch.escalation import digest
+from slawatch.escalation.models import Escalation, EscalationStatus
+from slawatch.escalation.recipients import resolve
+from slawatch.leads import ladder
+from slawatch.leads.models import Handoff, HandoffStatus, Milestone
+from slawatch.leads.services import calendar_for
+
+log = logging.getLogger(__name__)
+MAX_BATCHES_PER_SWEEP = 20
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    lost: int = 0
+    escalations: int = 0
+    errors: int = 0
+    reroutes: list[int] = field(default_factory=list)
+
+    def add(self, other: SweepResult) -> None:
+        self.claimed += other.claimed
+        self.lost += other.lost
+        self.escalations += other.escalations
+        self.errors += other.errors
+        self.reroutes += other.reroutes
+
+
+def sweep(now: datetime | None = None, batch_size: int | None = None,
+          skip_locked: bool = True) -> SweepResult:
+    """Claim and evaluate every handoff due at `now`, batch by batch (bounded)."""
+    now = now or timezone.now()
+    batch_size = batch_size or settings.SLAWATCH_SWEEP_BATCH_SIZE
+    total = SweepResult()
+    # SKIP LOCKED only means something inside the claiming transaction (PostgreSQL). Without
+    # it the read stays outside, so an idle sweep never takes SQLite's write lock.
+    locking = skip_locked and connection.features.has_select_for_update_skip_locked
+    for _ in range(MAX_BATCHES_PER_SWEEP):
+        with transaction.atomic() if locking else nullcontext():
+            candidates = due_candidates(now, batch_size, locking)
+            result = process(candidates, now)
+        total.add(result)
+        if len(candidates) < batch_size:
+            break
+    return total
+
+
+def due_candidates(now: datetime, limit: int, skip_locked: bool = False) -> list[tuple]:
+    """(id, next_due_at) of due handoffs, earliest first, read from the partial index."""
+    rows = Handoff.objects.filter(next_due_at__isnull=False, next_due_at__lte=now)
+    if skip_locked and connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    return list(rows.order_by("next_due_at").values_list("pk", "next_due_at")[:limit])
+
+
+def claim(handoff_id: int, seen: datetime, now: datetime) -> bool:
+    """True when this sweeper won the row; False when it changed since it was read."""
+    lease = now + timedelta(seconds=settings.SLAWATCH_SWEEP_POISON_DELAY_SECONDS)
+    return Handoff.objects.filter(pk=handoff_id, next_due_at=seen).update(next_due_at=lease) == 1
+
+
+def process(candidates, now: datetime) -> SweepResult:
+    """Claim the candidates, evaluate the won ones and write everything in one transaction."""
+    result = SweepResult()
+    with transaction.atomic():
+        won = [pk for pk, seen in candidates if claim(pk, seen, now)]
+        result.claimed, result.lost = len(won), len(candidates) - len(won)
+        if not won:
+            return result
+        handoffs = list(Handoff.objects.filter(pk__in=won).select_related(
+            "lead", "rep__team__manager", "rep__team__escalation_contact",
+            "team__manager", "team__escalation_contact").prefetch_related("milestones"))
+        rows, milestones, evaluated = [], [], []
+        for handoff in handoffs:
+            try:
+                outcome = evaluate(handoff, now)
+            except Exception:
+                # Poisoned row: it keeps the lease set by the claim (pushed forward).
+                log.exception("sweep could not evaluate handoff %s; retrying it later", handoff.pk)
+                result.errors += 1
+                continue
+            rows += outcome.rows
+            milestones += outcome.milestones
+            evaluated.append(handoff)
+            if outcome.reroute:
+                result.reroutes.append(handoff.pk)
+        _write(rows, milestones, evaluated)
+        result.escalations = len(rows)
+        _reroute(result.reroutes)
+        transaction.on_commit(lambda: _enqueue_for(won, now))
+    return result
+
+
+@dataclass
+class Outcome:
+    rows: list = field(default_factory=list)
+    milestones: list = field(default_factory=list)
+    reroute: bool = False
+
+
+def evaluate(handoff: Handoff, now: datetime) -> Outcome:
+    """Breaches and due ladder firings for one claimed handoff; advances its timer in memory."""
+    outcome = Outcome()
+    snapshot = handoff.snapshot
+    if snapshot is None or handoff.closed_at is not None:
+        handoff.next_due_at = None  # nothing runs on a closed handoff or one without policy
+        return outcome
+    cal = calendar_for(snapshot["calendar"])
+    steps = snapshot["steps"]
+    milestones = sorted(handoff.milestones.all(), key=lambda m: m.seq)
+    for milestone in milestones:
+        if milestone.met_at:
+            continue
+        if _fire(handoff, milestone, cal, steps, now, outcome):
+            outcome.milestones.append(milestone)
+    breaches = [m.breached_at for m in milestones if m.breached_at]
+    if breaches:
+        handoff.status, handoff.breached_at = HandoffStatus.BREACHED, min(breaches)
+    handoff.next_due_at = ladder.next_due(cal, steps, milestones, handoff.snoozed_until)
+    return outcome
+
+
+def _fire(handoff, milestone, cal, steps, now, outcome) -> bool:
+    """Record the milestone's breach and due firings. True when the milestone changed."""
+    changed = False
+    if milestone.breached_at is None and milestone.due_at <= now:
+        milestone.breached_at, changed = milestone.due_at, True
+    if milestone.acknowledged_at is not None:
+        return changed  # acknowledged: the breach stays, the ladder stops
+    firings, fired = ladder.due_firings(cal, milestone.started_at, milestone.due_at, steps,
+                                        milestone.fired, now, handoff.snoozed_until)
+    for firing in firings:
+        outcome.rows += _rows(handoff, milestone, steps[firing.step_index], firing, now, outcome)
+    if fired != milestone.fired:
+        milestone.fired, changed = fired, True
+    return changed
+
+
+def _late(firing, now) -> bool:
+    return now - firing.at > timedelta(minutes=settings.SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES)
+
+
+def _rows(handoff, milestone, step, firing, now, outcome) -> list[Escalation]:
+    late = _late(firing, now)
+    if step.get("action") == "reassign":
+        if late:
+            log.info("handoff %s: reassign step %s skipped, due %s", handoff.pk,
+                     firing.step_index, firing.at)
+        outcome.reroute = outcome.reroute or not late
+        if not step.get("notify"):
+            return []
+    target = resolve(handoff, step["notify"], step["channel"])
+    row = Escalation(
+        handoff=handoff, milestone=milestone, step=firing.step_index,
+        occurrence=firing.occurrence, recipient=target.recipient, channel=step["channel"],
+        recipient_person=target.person, recipient_team=target.team, due_at=firing.at,
+        next_attempt_at=now, payload={"milestone": milestone.kind, "seq": milestone.seq,
+                                      "notify": step["notify"]})
+    if late:
+        row.status = EscalationStatus.SKIPPED
+        row.last_error = (f"skipped: due {firing.at.isoformat()}, more than "
+                          f"{settings.SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES} min before "
+                          "the sweep saw it (SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES)")
+    elif target.error:
+        row.status, row.last_error = EscalationStatus.FAILED, target.error
+    elif digest.wants_digest(target.person):
+        row.held_for_digest = True
+        row.next_attempt_at = digest.next_digest_at(target.person, now)
+    return [row]
+
+
+def _write(rows, milestones, handoffs) -> None:
+    Escalation.objects.bulk_create(rows, ignore_conflicts=True)
+    if milestones:
+        Milestone.objects.bulk_update(milestones, ["fired", "breached_at"])
+    if handoffs:
+        Handoff.objects.bulk_update(handoffs, ["next_due_at", "status", "breached_at"])
+
+
+def _reroute(handoff_ids) -> None:
+    """Reassign-on-breach steps, each in a savepoint so one failure keeps the batch."""
+    from slawatch.escalation.services import reroute_handoff
+
+    for handoff_id in handoff_ids:
+        try:
+            with transaction.atomic():
+                result = reroute_handoff(handoff=Handoff(pk=handoff_id), by="sweep")
+            if result.to is None:
+                log.info("handoff %s not rerouted: %s", handoff_id, result.reason)
+        except Exception:
+            log.exception("rerouting handoff %s failed", handoff_id)
+
+
+def _enqueue_for(handoff_ids, now) -> None:
+    from slawatch.escalation.services import enqueue_deliveries
+
+    enqueue_deliveries(list(Escalation.objects.filter(
+        handoff_id__in=handoff_ids, status=EscalationStatus.PENDING, held_for_digest=False,
+        next_attempt_at__lte=now).values_list("pk", flat=True)))

@@ -1,0 +1,60 @@
+"""Celery tasks: thin wrappers that take ids and call the sweep, delivery and digest code."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from slawatch.escalation import deliver, digest, sweep
+from slawatch.escalation.services import enqueue_deliveries
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def sweep_due() -> dict:
+    """Beat, every SLAWATCH_SWEEP_INTERVAL_SECONDS: claim due handoffs, write escalations."""
+    result = sweep.sweep()
+    if result.claimed or result.errors:
+        log.info("sweep claimed=%s lost=%s escalations=%s errors=%s", result.claimed,
+                 result.lost, result.escalations, result.errors)
+    return {"claimed": result.claimed, "escalations": result.escalations}
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def deliver_escalation(escalation_id: int) -> str:
+    return deliver.deliver(escalation_id)
+
+
+@shared_task(ignore_result=True)
+def deliver_due() -> int:
+    """Beat: return stuck `sending` rows to pending, then queue every pending row whose retry
+    time has come (retries are found here, never parked in the broker with a countdown)."""
+    now = timezone.now()
+    deliver.reap(now)
+    ids = deliver.due_ids(now)
+    enqueue_deliveries(ids)
+    return len(ids)
+
+
+@shared_task(ignore_result=True)
+def send_digests() -> int:
+    """Beat, every minute: bundle held escalations whose digest time has come."""
+    ids = digest.collect_digests()
+    enqueue_deliveries(ids)
+    return len(ids)
+
+
+@shared_task(ignore_result=True)
+def update_slack_message(response_url: str, text: str) -> None:
+    """After a button click: replace the message (best effort, with a timeout)."""
+    from django.conf import settings
+
+    from slawatch.escalation.channels.slack import update_message
+
+    try:
+        update_message(response_url, text, None, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
+    except Exception:
+        log.warning("could not update the Slack message via response_url", exc_info=True)
