@@ -40,7 +40,10 @@ class ContextFilter(logging.Filter):
     """Adds request_id and task_id to every record (``-`` when there is none)."""
 
     def filter(self, record):
-        record.request_id = request_id_var.get()
+        # django.request logs 4xx/5xx after the middleware chain has returned (the
+        # contextvar is reset by then) but passes the request along: use its id.
+        request = getattr(record, "request", None)
+        record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         record.task_id = task_id_var.get()
         return True
 
@@ -75,6 +78,10 @@ class RedactFilter(logging.Filter):
             secrets = _secret_values()
         except Exception:  # settings not configured (e.g. very early start-up)
             secrets = []
+        request = getattr(record, "request", None)
+        if request is not None and hasattr(request, "path"):
+            # JSON output would print repr(request), query string included; keep the path.
+            record.request = f"{request.method} {request.path}"
         message = record.getMessage()
         cleaned = _redact(message, secrets)
         if cleaned != message:
