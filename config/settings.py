@@ -255,6 +255,29 @@ SALESFORCE_ACCESS_TOKEN = env_str("SALESFORCE_ACCESS_TOKEN")
 SALESFORCE_ORGANIZATION_ID = env_str("SALESFORCE_ORGANIZATION_ID")
 PIPEDRIVE_WEBHOOK_USER = env_str("PIPEDRIVE_WEBHOOK_USER")
 PIPEDRIVE_WEBHOOK_PASSWORD = env_str("PIPEDRIVE_WEBHOOK_PASSWORD")
+# Ingest (docs/INGEST.md). Outbound Messages carry no signature: a shared token in the
+# endpoint URL (?token=...) authenticates them; the endpoint answers 503 until it is set.
+SALESFORCE_OUTBOUND_TOKEN = env_str("SALESFORCE_OUTBOUND_TOKEN")
+# Polling with a connected app: the refresh-token flow renews expired sessions.
+SALESFORCE_CLIENT_ID = env_str("SALESFORCE_CLIENT_ID")
+SALESFORCE_CLIENT_SECRET = env_str("SALESFORCE_CLIENT_SECRET")
+SALESFORCE_REFRESH_TOKEN = env_str("SALESFORCE_REFRESH_TOKEN")
+SALESFORCE_LOGIN_URL = env_url("SALESFORCE_LOGIN_URL", "https://login.salesforce.com")
+SALESFORCE_API_VERSION = env_str("SALESFORCE_API_VERSION", "59.0")
+SALESFORCE_DISQUALIFIED_STATUSES = env_list(
+    "SALESFORCE_DISQUALIFIED_STATUSES", ["Closed - Not Converted", "Unqualified", "Disqualified"])
+SLAWATCH_INBOX_GRACE_SECONDS = env_int("SLAWATCH_INBOX_GRACE_SECONDS", 60, minimum=1)
+SLAWATCH_INBOX_MAX_ATTEMPTS = env_int("SLAWATCH_INBOX_MAX_ATTEMPTS", 8, minimum=1)
+SLAWATCH_POLL_INTERVAL_SECONDS = env_float("SLAWATCH_POLL_INTERVAL_SECONDS", 300.0, minimum=10)
+SLAWATCH_POLL_OVERLAP_SECONDS = env_int("SLAWATCH_POLL_OVERLAP_SECONDS", 300, minimum=0)
+SLAWATCH_POLL_INITIAL_LOOKBACK_HOURS = env_int("SLAWATCH_POLL_INITIAL_LOOKBACK_HOURS", 24,
+                                               minimum=1)
+CELERY_BEAT_SCHEDULE.update({
+    "slawatch-inbox-requeue": {"task": "slawatch.ingest.tasks.requeue_pending",
+                               "schedule": 15.0},
+    "slawatch-poll-crms": {"task": "slawatch.ingest.tasks.poll_crms",
+                           "schedule": SLAWATCH_POLL_INTERVAL_SECONDS},
+})
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
 SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")
 SLACK_API_BASE = env_url("SLACK_API_BASE", "https://slack.com/api")

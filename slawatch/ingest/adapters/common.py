@@ -1,0 +1,82 @@
+"""What every adapter shares: the inbox item shape, timestamp parsing, and building
+DomainEvents from CRM values (truncated to the domain's limits, never rejected for
+length: a long CRM name must not poison an event)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slawatch.leads.events import LEAD_TEXT_FIELDS, DomainEvent
+
+
+class BadPayload(ValueError):
+    """The delivery is malformed; the message names the problem (answered with 400)."""
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    event_id: str
+    body: str
+    headers: dict = field(default_factory=dict)
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True)
+
+
+def parse_json(body: bytes):
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise BadPayload("body is not UTF-8") from None
+    except ValueError as exc:
+        raise BadPayload(f"body is not valid JSON: {exc}") from None
+
+
+def to_instant(value) -> datetime | None:
+    """Epoch milliseconds (int or digit string), ISO 8601, or Salesforce's
+    `2024-06-10T06:13:20.000+0000`; naive values are UTC. None/'' -> None."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+        number = float(value)
+        # epoch seconds (Pipedrive) vs milliseconds (HubSpot): ms values are > 1e11
+        return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, tz=UTC)
+    if not isinstance(value, str):
+        raise ValueError(f"not a timestamp: {value!r}")
+    instant = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def epoch_ms(instant: datetime) -> int:
+    return int(instant.timestamp() * 1000)
+
+
+def _clean_lead(lead: dict) -> dict:
+    out = {}
+    for name, value in lead.items():
+        if value is None or value == "":
+            continue
+        if name in LEAD_TEXT_FIELDS:
+            value = str(value).strip()[:LEAD_TEXT_FIELDS[name]]
+        out[name] = value
+    return out
+
+
+def make_event(*, crm, key, type, occurred_at: datetime, external_id, lead=None, touch=None,
+               opportunity=None) -> DomainEvent:
+    """A DomainEvent validated by the same parser as the generic endpoint."""
+    obj = {"event_id": key, "type": type, "occurred_at": occurred_at.isoformat(), "crm": crm,
+           "lead": {"external_id": str(external_id), **_clean_lead(lead or {})}}
+    if touch is not None:
+        obj["touch"] = touch
+    if opportunity is not None:
+        obj["opportunity"] = opportunity
+    return DomainEvent.parse(obj, key_prefix="crm")
+
+
+def heat_of(value) -> str | None:
+    lowered = str(value or "").strip().lower()
+    return lowered if lowered in ("hot", "warm", "cold") else None

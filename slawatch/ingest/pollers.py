@@ -1,0 +1,216 @@
+"""Incremental polls of the CRMs for what webhooks miss. Each page is stored in the
+inbox and the cursor advanced in one transaction, so a poll that fails midway resumes
+from its last committed page; the overlap window re-reads the edge (the inbox keys
+make the re-read free)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from slawatch.ingest import services
+from slawatch.ingest.adapters import hubspot
+from slawatch.ingest.adapters.common import InboxItem, dumps, epoch_ms, to_instant
+from slawatch.ingest.clients import HubSpotClient, SalesforceClient
+from slawatch.ingest.models import PollCursor, Source
+
+log = logging.getLogger(__name__)
+
+HUBSPOT_PAGE = 200
+HUBSPOT_RESULT_CAP = 10_000  # HubSpot search refuses to page past this
+
+
+def _start(stream, now) -> datetime:
+    cursor, _ = PollCursor.objects.get_or_create(stream=stream)
+    if cursor.position is None:
+        return now - timedelta(hours=settings.SLAWATCH_POLL_INITIAL_LOOKBACK_HOURS)
+    return cursor.position - timedelta(seconds=settings.SLAWATCH_POLL_OVERLAP_SECONDS)
+
+
+def _commit_page(stream, source, items, position, now):
+    with transaction.atomic():
+        if items:
+            services.inbox_store(source, items)
+        updates = {"last_run_at": now, "last_error": ""}
+        if position is not None:
+            updates["position"] = position
+        cursor = PollCursor.objects.select_for_update().get(stream=stream)
+        # never move a cursor backwards (an overlap re-read ends earlier than before)
+        if position is not None and cursor.position and position < cursor.position:
+            updates.pop("position")
+        PollCursor.objects.filter(pk=cursor.pk).update(**updates)
+
+
+def _record_error(stream, exc):
+    PollCursor.objects.filter(stream=stream).update(
+        last_error=f"{exc.__class__.__name__}: {exc}"[:2000], last_run_at=timezone.now())
+
+
+# --- HubSpot ---------------------------------------------------------------
+
+def _hubspot_search_body(modified_property, since, properties, after):
+    body = {"filterGroups": [{"filters": [{"propertyName": modified_property, "operator": "GTE",
+                                           "value": str(epoch_ms(since))}]}],
+            "sorts": [{"propertyName": modified_property, "direction": "ASCENDING"}],
+            "properties": properties, "limit": HUBSPOT_PAGE}
+    if after:
+        body["after"] = after
+    return body
+
+
+def _hubspot_pages(client, object_type, modified_property, properties, since):
+    """Yield (results, newest modification) page by page, ascending by modification
+    time; re-window by time before the 10,000-result cap."""
+    window, after = since, None
+    while True:
+        page = client.search(object_type, _hubspot_search_body(modified_property, window,
+                                                               properties, after))
+        results = page.get("results", [])
+        newest = max((to_instant(r.get("properties", {}).get(modified_property))
+                      or to_instant(r.get("updatedAt")) for r in results), default=None)
+        yield results, newest
+        after = (page.get("paging") or {}).get("next", {}).get("after")
+        if not after:
+            return
+        if int(after) + HUBSPOT_PAGE > HUBSPOT_RESULT_CAP:
+            if newest is None or newest <= window:
+                raise RuntimeError(f"more than {HUBSPOT_RESULT_CAP} {object_type} modified "
+                                   "in one millisecond; cannot re-window")
+            window, after = newest, None  # start a fresh query from the newest seen
+
+
+def poll_hubspot(client: HubSpotClient, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    stored = _poll_hubspot_contacts(client, now)
+    for object_type in hubspot.ENGAGEMENT_KINDS:
+        stored += _poll_hubspot_engagements(client, object_type, now)
+    return stored
+
+
+def _poll_hubspot_contacts(client, now) -> int:
+    stream, stored = "hubspot:contacts", 0
+    since = _start(stream, now)
+    try:
+        for results, newest in _hubspot_pages(client, "contacts", "lastmodifieddate",
+                                              hubspot.contact_properties(), since):
+            items = [InboxItem(event_id=f"contact:{r['id']}:{r.get('properties', {}).get('lastmodifieddate') or r.get('updatedAt')}"[:255],
+                               body=dumps(r)) for r in results]
+            _commit_page(stream, Source.HUBSPOT_POLL, items, newest, now)
+            stored += len(items)
+    except Exception as exc:
+        _record_error(stream, exc)
+        raise
+    return stored
+
+
+def _poll_hubspot_engagements(client, object_type, now) -> int:
+    """Calls, emails, meetings: the exact activity time (hs_timestamp) per contact."""
+    stream, stored = f"hubspot:{object_type}", 0
+    since = _start(stream, now)
+    try:
+        for results, newest in _hubspot_pages(client, object_type, "hs_lastmodifieddate",
+                                              ["hs_timestamp", "hubspot_owner_id"], since):
+            contacts = client.associated_contacts(object_type, [r["id"] for r in results]) \
+                if results else {}
+            items = [_engagement_item(object_type, r, contact_id)
+                     for r in results for contact_id in contacts.get(str(r["id"]), [])]
+            _commit_page(stream, Source.HUBSPOT_POLL, items, newest, now)
+            stored += len(items)
+    except Exception as exc:
+        _record_error(stream, exc)
+        raise
+    return stored
+
+
+def _engagement_item(object_type, record, contact_id):
+    props = record.get("properties") or {}
+    body = {"kind": "engagement", "type": object_type, "id": str(record["id"]),
+            "contact_id": contact_id, "timestamp": props.get("hs_timestamp"),
+            "owner": props.get("hubspot_owner_id")}
+    return InboxItem(event_id=f"{object_type}:{record['id']}:{contact_id}"[:255], body=dumps(body))
+
+
+# --- Salesforce ------------------------------------------------------------
+
+SALESFORCE_QUERIES = {
+    "Lead": ("SELECT Id, OwnerId, Rating, Status, IsConverted, ConvertedOpportunityId, "
+             "CreatedDate, LastModifiedDate, SystemModstamp, FirstName, LastName, Email, "
+             "Company, Phone, LeadSource FROM Lead"),
+    "Task": ("SELECT Id, WhoId, OwnerId, TaskSubtype, IsClosed, CompletedDateTime, "
+             "CreatedDate, SystemModstamp FROM Task"),
+    "Event": ("SELECT Id, WhoId, OwnerId, StartDateTime, ActivityDateTime, CreatedDate, "
+              "SystemModstamp FROM Event"),
+}
+
+
+def _soql_datetime(instant):
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def poll_salesforce(client: SalesforceClient, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    return sum(_poll_salesforce_object(client, name, now) for name in SALESFORCE_QUERIES)
+
+
+def _poll_salesforce_object(client, sobject, now) -> int:
+    stream, stored = f"salesforce:{sobject}", 0
+    since = _start(stream, now)
+    where = " WHERE SystemModstamp >= " + _soql_datetime(since)
+    if sobject != "Lead":
+        where += " AND WhoId != null"
+    soql = SALESFORCE_QUERIES[sobject] + where + " ORDER BY SystemModstamp ASC"
+    try:
+        for records in client.query_pages(soql):
+            items = [_salesforce_item(sobject, r) for r in records]
+            newest = max((to_instant(r.get("SystemModstamp")) for r in records), default=None)
+            _commit_page(stream, Source.SALESFORCE_POLL, items, newest, now)
+            stored += len(items)
+    except Exception as exc:
+        _record_error(stream, exc)
+        raise
+    return stored
+
+
+def _salesforce_item(sobject, record):
+    fields = {k: v for k, v in record.items() if k != "attributes"}
+    return InboxItem(event_id=f"{sobject}:{record['Id']}:{record.get('SystemModstamp')}"[:255],
+                     body=dumps({"type": sobject, "fields": fields}))
+
+
+# --- configured CRMs ------------------------------------------------------
+
+def configured_clients() -> dict:
+    clients = {}
+    if settings.HUBSPOT_ACCESS_TOKEN:
+        clients["hubspot"] = HubSpotClient(settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN)
+    if settings.SALESFORCE_INSTANCE_URL and (settings.SALESFORCE_ACCESS_TOKEN
+                                             or settings.SALESFORCE_REFRESH_TOKEN):
+        clients["salesforce"] = SalesforceClient(
+            settings.SALESFORCE_INSTANCE_URL, access_token=settings.SALESFORCE_ACCESS_TOKEN,
+            client_id=settings.SALESFORCE_CLIENT_ID,
+            client_secret=settings.SALESFORCE_CLIENT_SECRET,
+            refresh_token=settings.SALESFORCE_REFRESH_TOKEN,
+            login_url=settings.SALESFORCE_LOGIN_URL, api_version=settings.SALESFORCE_API_VERSION)
+    return clients
+
+
+POLLERS = {"hubspot": poll_hubspot, "salesforce": poll_salesforce}
+
+
+def poll_all(only: str | None = None) -> dict:
+    """One poll of each configured CRM; a failing CRM does not stop the other.
+    Returns crm -> records stored, or the error text."""
+    results = {}
+    for crm, client in configured_clients().items():
+        if only and crm != only:
+            continue
+        try:
+            results[crm] = POLLERS[crm](client)
+        except Exception as exc:
+            log.warning("poll of %s failed: %s", crm, exc.__class__.__name__, exc_info=True)
+            results[crm] = f"error: {exc.__class__.__name__}: {exc}"
+    return results

@@ -1,0 +1,169 @@
+"""Writes for the inbox: store deliveries, process them into domain events, retry,
+re-queue. Views, tasks, admin actions and commands call these."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from slawatch.ingest.adapters import generic, hubspot, pipedrive, salesforce
+from slawatch.ingest.adapters.common import InboxItem
+from slawatch.ingest.clients import HubSpotClient
+from slawatch.ingest.models import CrmEvent, CrmEventStatus, Source
+from slawatch.leads.models import Lead
+from slawatch.leads.services import apply_events
+
+log = logging.getLogger(__name__)
+
+
+# --- receiving ------------------------------------------------------------
+
+def inbox_store(source: str, items: list[InboxItem]) -> int:
+    """Store deliveries (a duplicate is silently kept as the first copy) and queue their
+    processing once committed. Returns how many items were offered."""
+    retry_at = timezone.now() + timedelta(seconds=settings.SLAWATCH_INBOX_GRACE_SECONDS)
+    rows = [CrmEvent(source=source, event_id=item.event_id, headers=item.headers,
+                     body=item.body, next_attempt_at=retry_at) for item in items]
+    with transaction.atomic():
+        CrmEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        event_ids = [item.event_id for item in items]
+        transaction.on_commit(lambda: _enqueue_received(source, event_ids))
+    return len(items)
+
+
+def _enqueue_received(source, event_ids):
+    from slawatch.ingest.tasks import process_received
+    try:
+        process_received.delay(source, event_ids)
+    except Exception:  # broker down: the re-queue task picks them up after the grace
+        log.warning("could not enqueue %d %s events; they wait for the re-queue task",
+                    len(event_ids), source, exc_info=True)
+
+
+# --- processing -----------------------------------------------------------
+
+def hubspot_client() -> HubSpotClient | None:
+    if not settings.HUBSPOT_ACCESS_TOKEN:
+        return None
+    return HubSpotClient(settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN)
+
+
+def _lead_owner(crm):
+    def lookup(external_id):
+        return Lead.objects.filter(crm=crm, external_id=external_id).values_list(
+            "owner_crm_id", flat=True).first()
+    return lookup
+
+
+def domain_events(event: CrmEvent, *, client=None) -> list:
+    """The domain events one inbox row stands for. May call the CRM's API, so it runs
+    outside any transaction (never hold a lock across network I/O)."""
+    if event.source == Source.GENERIC:
+        return generic.to_events(event.body)
+    if event.source == Source.PIPEDRIVE:
+        return pipedrive.to_events(event.body)
+    if event.source in (Source.SALESFORCE, Source.SALESFORCE_POLL):
+        return salesforce.record_events(event.body, lead_owner=_lead_owner("salesforce"))
+    if event.source == Source.HUBSPOT_POLL:
+        return hubspot.poll_events(event.body)
+    if event.source == Source.HUBSPOT:
+        client = client if client is not None else hubspot_client()
+
+        def fetch(contact_id):
+            return client.get_contact(contact_id, hubspot.contact_properties()) if client else None
+        return hubspot.webhook_events(
+            json.loads(event.body), fetch_contact=fetch,
+            lead_known=lambda cid: _lead_owner("hubspot")(cid) is not None)
+    raise ValueError(f"no adapter for source {event.source!r}")
+
+
+def process_event(event_pk: int, *, client=None, now: datetime | None = None) -> str | None:
+    """Process one pending inbox row. Returns the new status, or None when the row was
+    not pending (already done by someone else). Never raises for a bad event."""
+    event = CrmEvent.objects.filter(pk=event_pk, status=CrmEventStatus.PENDING).first()
+    if event is None:
+        return None
+    try:
+        events = domain_events(event, client=client)
+        with transaction.atomic():
+            apply_events(events)
+            CrmEvent.objects.filter(pk=event.pk, status=CrmEventStatus.PENDING).update(
+                status=CrmEventStatus.PROCESSED, processed_at=now or timezone.now(),
+                next_attempt_at=None, error="", attempts=event.attempts + 1,
+                domain_events=len(events))
+        return CrmEventStatus.PROCESSED
+    except Exception as exc:  # any failure is recorded on the row; the others go on
+        log.warning("processing %s failed: %s", event, exc.__class__.__name__, exc_info=True)
+        return _record_failure(event, exc, now or timezone.now())
+
+
+def backoff_seconds(attempts: int) -> int:
+    return min(30 * 2 ** (attempts - 1), 3600)
+
+
+def _record_failure(event, exc, now) -> str:
+    attempts = event.attempts + 1
+    final = attempts >= settings.SLAWATCH_INBOX_MAX_ATTEMPTS
+    status = CrmEventStatus.FAILED if final else CrmEventStatus.PENDING
+    CrmEvent.objects.filter(pk=event.pk, status=CrmEventStatus.PENDING).update(
+        status=status, attempts=attempts, error=f"{exc.__class__.__name__}: {exc}"[:2000],
+        next_attempt_at=None if final else now + timedelta(seconds=backoff_seconds(attempts)))
+    return status
+
+
+def process_pks(pks, **kwargs) -> dict:
+    counts = {"processed": 0, "failed": 0}
+    for pk in pks:
+        status = process_event(pk, **kwargs)
+        if status == CrmEventStatus.PROCESSED:
+            counts["processed"] += 1
+        elif status is not None:
+            counts["failed"] += 1
+    return counts
+
+
+# --- the periodic safety net ----------------------------------------------
+
+def claim_due(now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Pending rows whose retry time has come, leased for one grace period so the next
+    beat does not queue them again while a worker holds them."""
+    now = now or timezone.now()
+    pks = list(CrmEvent.objects.filter(status=CrmEventStatus.PENDING, next_attempt_at__lte=now)
+               .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    lease = now + timedelta(seconds=settings.SLAWATCH_INBOX_GRACE_SECONDS)
+    CrmEvent.objects.filter(pk__in=pks, status=CrmEventStatus.PENDING).update(
+        next_attempt_at=lease)
+    return pks
+
+
+def drain_inbox(now: datetime | None = None) -> dict:
+    """slawatch_drain's step: process, here and now, every pending event that is due
+    (never tried yet, or its retry time has come). Failures do not stop the run."""
+    now = now or timezone.now()
+    due = CrmEvent.objects.filter(status=CrmEventStatus.PENDING).filter(
+        attempts=0) | CrmEvent.objects.filter(status=CrmEventStatus.PENDING,
+                                              next_attempt_at__lte=now)
+    pks = list(due.order_by("received_at", "pk").values_list("pk", flat=True))
+    return process_pks(pks)
+
+
+def reprocess(queryset) -> int:
+    """Admin action: put events back in the queue (failed or processed alike). Safe,
+    since applying domain events is idempotent."""
+    now = timezone.now()
+    pks = list(queryset.values_list("pk", flat=True))
+    CrmEvent.objects.filter(pk__in=pks).update(
+        status=CrmEventStatus.PENDING, attempts=0, error="", processed_at=None,
+        next_attempt_at=now + timedelta(seconds=settings.SLAWATCH_INBOX_GRACE_SECONDS))
+
+    def enqueue():
+        from slawatch.ingest.tasks import process_crm_event
+        for pk in pks:
+            process_crm_event.delay(pk)
+    transaction.on_commit(enqueue)
+    return len(pks)

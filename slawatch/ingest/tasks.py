@@ -1,0 +1,32 @@
+"""Celery tasks: thin wrappers taking ids, calling services."""
+
+from celery import shared_task
+
+from slawatch.ingest import services
+from slawatch.ingest.models import CrmEvent, CrmEventStatus
+
+
+@shared_task(ignore_result=True)
+def process_crm_event(event_pk: int):
+    services.process_event(event_pk)
+
+
+@shared_task(ignore_result=True)
+def process_received(source: str, event_ids: list[str]):
+    pks = CrmEvent.objects.filter(source=source, event_id__in=event_ids,
+                                  status=CrmEventStatus.PENDING).values_list("pk", flat=True)
+    services.process_pks(list(pks))
+
+
+@shared_task(ignore_result=True)
+def requeue_pending():
+    """Beat: anything not processed past its grace (broker or worker was down, or a
+    retry is due) is queued again. Retries live in the database, not in ETA tasks."""
+    for pk in services.claim_due():
+        process_crm_event.delay(pk)
+
+
+@shared_task(ignore_result=True)
+def poll_crms():
+    from slawatch.ingest import pollers
+    pollers.poll_all()
