@@ -94,7 +94,7 @@ def _close(dispute, outcome, *, by, comment):
     with transaction.atomic():
         # Lock the row so two resolvers cannot both act; save() then checks the
         # transition against the stored outcome, so the loser gets IllegalTransition.
-        dispute = QualityDispute.objects.select_for_update().select_related(
+        dispute = QualityDispute.objects.select_for_update(of=("self",)).select_related(
             "feedback__lead", "feedback__given_by__team__manager", "filed_by").get(pk=dispute.pk)
         dispute.outcome = outcome
         dispute.resolved_by, dispute.resolved_at = by, timezone.now()
