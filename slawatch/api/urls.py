@@ -18,5 +18,6 @@ router.register("disputes", quality_api.DisputeViewSet, basename="dispute")
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("slawatch.reports.api_urls")),
     path("", include(router.urls)),
 ]

@@ -18,10 +18,12 @@ every figure in words.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Avg,
@@ -35,6 +37,7 @@ from django.db.models import (
     Func,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -55,12 +58,13 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class ReportWindow:
-    """A report's population: [start, end), a grouping and an optional scope (Q on Handoff)."""
+    """A report's population: [start, end), a grouping and an optional scope, a function
+    narrowing a Handoff queryset to the rows a user may see (role scoping)."""
 
     start: datetime
     end: datetime
     group_by: str = "rep"
-    scope: Q | None = None
+    scope: Callable[[QuerySet], QuerySet] | None = None
 
 
 class Seconds(Func):
@@ -86,7 +90,7 @@ class Seconds(Func):
 
 def handoffs_in(window: ReportWindow):
     qs = Handoff.objects.filter(handed_off_at__gte=window.start, handed_off_at__lt=window.end)
-    return qs.filter(window.scope) if window.scope is not None else qs
+    return window.scope(qs) if window.scope is not None else qs
 
 
 def _key_expr(group_by):
@@ -163,7 +167,10 @@ def percentiles(qs, key, metrics):
         annotations[f"n_{name}"] = Window(Count(F(f"m_{name}")), partition_by=[key])
         names += [f"m_{name}", f"rn_{name}", f"n_{name}"]
     inner = qs.annotate(**annotations).values(*names).order_by()
-    sql, params = inner.query.sql_with_params()
+    try:
+        sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # a scope that sees nothing
+        return {}
     columns = [f"{name}_{pct}" for name in metrics for pct in PERCENTILES]
     picks = [_pick_sql(name, num, den) for name in metrics for num, den in PERCENTILES.values()]
     outer = f"SELECT t.k, {', '.join(picks)} FROM ({sql}) t GROUP BY t.k"
@@ -427,25 +434,21 @@ def current_quarter(now=None):
     return local.year, (local.month - 1) // 3 + 1
 
 
-def commitments_report(*, year, quarter, scope=None, now=None):
+def commitments_report(*, year, quarter, scope=None, commitments_scope=None, now=None):
+    """Commitments of one quarter; `scope` narrows handoffs, `commitments_scope` (a Q on
+    Commitment) the commitments a user may see."""
     start, end = quarter_bounds(year, quarter)
     now = now or timezone.now()
     elapsed = min(max((now - start) / (end - start), 0.0), 1.0)
     window = ReportWindow(start=start, end=end, scope=scope)
     commitments = Commitment.objects.filter(year=year, quarter=quarter).select_related(
         "rep", "team")
-    if scope is not None:
-        commitments = _scope_commitments(commitments, window)
+    if commitments_scope is not None:
+        commitments = commitments.filter(commitments_scope)
     by_rep = _delivery(window, "rep_id")
     by_team = _delivery(window, "team_id")
     rows = [_commitment_row(c, by_rep, by_team, elapsed) for c in commitments]
     return sorted(rows, key=lambda r: (r["kind"], r["label"].lower(), r["key"]))
-
-
-def _scope_commitments(commitments, window):
-    reps = handoffs_in(window).values("rep_id")
-    teams = handoffs_in(window).values("team_id")
-    return commitments.filter(Q(rep__in=reps) | Q(team__in=teams))
 
 
 def _delivery(window, column):
