@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from html import escape as html_escape
 
 from django.conf import settings
 from django.db.models import F, Q
@@ -78,6 +79,11 @@ def send(escalation: Escalation) -> None:
     if escalation.kind == "digest":
         data = facts.digest_facts(escalation)
         slack_body, mail = slack_channel.digest_payload(data), email_channel.digest_message(data)
+    elif escalation.kind == "dispute":
+        # Lead-quality notices (slawatch.quality.services) carry their own subject and text.
+        text = escalation.payload["text"]
+        slack_body = {"text": text}
+        mail = (escalation.payload["subject"][:200], text, f"<pre>{html_escape(text)}</pre>")
     else:
         data = facts.escalation_facts(escalation)
         slack_body, mail = slack_channel.payload(data), email_channel.message(data)

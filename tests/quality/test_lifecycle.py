@@ -122,3 +122,16 @@ def test_accepting_after_all_withdraws_the_open_dispute(org, lead):
     services.feedback_give(lead=lead, by=org.rep, verdict="accepted")
     dispute.refresh_from_db()
     assert dispute.outcome == "withdrawn" and dispute.resolved_at is not None
+
+
+def test_dispute_notices_are_delivered_by_the_escalation_task_after_commit(
+        org, lead, mailoutbox, django_capture_on_commit_callbacks):
+    feedback = rejection(lead, org.rep)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dispute_file(feedback=feedback, by=org.marketer, reason="they have budget")
+    # The marketer has no Slack id, so email; the rep and manager get Slack rows instead.
+    assert [m.to for m in mailoutbox] == [[org.marketer.email]]
+    assert "disputes the rejection" in mailoutbox[0].subject
+    assert "they have budget" in mailoutbox[0].body
+    statuses = dict(Escalation.objects.values_list("channel", "status").distinct())
+    assert statuses["email"] == "sent"
