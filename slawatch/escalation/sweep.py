@@ -87,6 +87,8 @@ def claim(handoff_id: int, seen: datetime, now: datetime) -> bool:
 def process(candidates, now: datetime) -> SweepResult:
     """Claim the candidates, evaluate the won ones and write everything in one transaction."""
     result = SweepResult()
+    if not candidates:
+        return result
     with transaction.atomic():
         won = [pk for pk, seen in candidates if claim(pk, seen, now)]
         result.claimed, result.lost = len(won), len(candidates) - len(won)
