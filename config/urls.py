@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("slawatch.escalation.urls")),
     path("", include("slawatch.reports.urls")),
     path("", include("slawatch.ops.urls")),
+    path("demo/", include("slawatch.demo.urls")),  # 404 unless SLAWATCH_DEMO (make run)
 ]
