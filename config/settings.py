@@ -213,6 +213,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- slawatch -------------------------------------------------------------
+# The audit trail is a record: no "revert to this version" button (a revert would also
+# bypass the services, e.g. the dispute lifecycle).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 SLAWATCH_PUBLIC_URL = env_url("SLAWATCH_PUBLIC_URL")
 SLAWATCH_MAX_BODY_BYTES = env_int("SLAWATCH_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(SLAWATCH_MAX_BODY_BYTES, 2_621_440)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("slawatch.quality.urls")),  # /admin/board/ must precede the admin's catch-all
     path("admin/", admin.site.urls),
     path("api/v1/", include("slawatch.api.urls")),
     path("", include("slawatch.ingest.urls")),

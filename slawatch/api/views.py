@@ -3,6 +3,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from slawatch.api import serializers as s
@@ -77,6 +78,8 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         handoff = self.get_object()
+        if not scoping.may_act_on_handoffs(request.user):
+            raise PermissionDenied("marketing can read handoffs but not acknowledge them")
         who = getattr(getattr(request.user, "person", None), "name", "") or request.user.get_username()
         handoff_acknowledge(handoff=handoff, by=who)
         handoff = self.get_queryset().get(pk=handoff.pk)

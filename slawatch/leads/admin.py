@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from slawatch.leads.models import (
@@ -9,6 +9,16 @@ from slawatch.leads.models import (
     Opportunity,
     SlaPolicy,
     Touch,
+)
+from slawatch.leads.services import handoff_acknowledge
+from slawatch.quality import scoping
+from slawatch.quality.admin_inlines import FeedbackHostMixin
+from slawatch.quality.admin_scoping import (
+    BreachedFilter,
+    DisputedFilter,
+    HandoffDisputedFilter,
+    LeadBreachedFilter,
+    ScopedAdminMixin,
 )
 
 
@@ -69,13 +79,18 @@ CRM_FIELDS = ["crm", "external_id", "email", "name", "company", "phone", "source
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(FeedbackHostMixin, ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.leads_for)  # a rep: own leads; a manager: the team's
     list_display = ["__str__", "company", "crm", "external_id", "heat", "source", "campaign",
                     "owner", "owner_crm_id", "status", "created_at"]
-    list_filter = ["status", "heat", "crm", "source", UnmappedOwnerFilter, "owner__team"]
+    list_filter = ["status", "heat", LeadBreachedFilter, DisputedFilter,
+                   ("owner__team", admin.RelatedOnlyFieldListFilter),
+                   ("owner", admin.RelatedOnlyFieldListFilter), "source", "crm",
+                   UnmappedOwnerFilter]
     search_fields = ["email", "name", "company", "external_id"]
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
+    ordering = ["-created_at"]
     readonly_fields = CRM_FIELDS  # the CRM owns these; slawatch derives them from events
     inlines = [HandoffInline, TouchInline, LeadEventInline]
 
@@ -93,18 +108,33 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Handoff)
-class HandoffAdmin(SimpleHistoryAdmin):
+class HandoffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    scope = staticmethod(scoping.handoffs_for)
     list_display = ["lead", "rep", "team", "heat", "handed_off_at", "first_touch_due_at",
                     "first_touched_at", "status", "breached_at", "acknowledged_at", "closed_at"]
-    list_filter = ["status", "heat", "team", "rep", "close_reason", "lead__source"]
+    list_filter = ["status", "heat", BreachedFilter, HandoffDisputedFilter,
+                   ("team", admin.RelatedOnlyFieldListFilter),
+                   ("rep", admin.RelatedOnlyFieldListFilter), "lead__source", "close_reason"]
     search_fields = ["lead__email", "lead__name", "lead__company", "lead__external_id"]
     list_select_related = ["lead", "rep", "team"]
     date_hierarchy = "handed_off_at"
+    ordering = ["-handed_off_at"]
     readonly_fields = [f.name for f in Handoff._meta.concrete_fields]
     inlines = [MilestoneInline]
+    actions = ["acknowledge"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_acknowledge_permission(self, request):
+        return scoping.may_act_on_handoffs(request.user)
+
+    @admin.action(description="Acknowledge (stop further escalation)", permissions=["acknowledge"])
+    def acknowledge(self, request, queryset):
+        who = getattr(scoping.person_of(request.user), "name", "") or request.user.get_username()
+        done = sum(handoff_acknowledge(handoff=h, by=who) for h in queryset)
+        messages.success(request, f"Acknowledged {done} of {queryset.count()} handoffs "
+                                  "(the others had nothing pending).")
 
 
 @admin.register(Touch)

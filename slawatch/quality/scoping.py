@@ -128,3 +128,12 @@ def can_resolve(user, dispute: QualityDispute) -> bool:
     """A resolver (manager, RevOps) may resolve a dispute they can see."""
     return (user.has_perm("quality.resolve_qualitydispute")
             and disputes_for(user).filter(pk=dispute.pk).exists())
+
+
+def may_act_on_handoffs(user) -> bool:
+    """Acknowledge or reassign: the people who own the follow-up, not marketing."""
+    if user.is_superuser:
+        return True
+    scope = scope_of(user)
+    return scope.role in (roles.REP, roles.MANAGER) or \
+        user.groups.filter(name=roles.REVOPS).exists()
