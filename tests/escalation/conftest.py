@@ -1,5 +1,6 @@
 import hashlib
 import hmac
+import socket
 import time
 
 import pytest
@@ -26,10 +27,13 @@ def slack(settings):
 @pytest.fixture
 def smtp(settings):
     sink = MailSink(refuse={"nobody@example.com"})
-    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:  # aiosmtpd's readiness check cannot use port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.server.sockets[0].getsockname()[1]
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield sink

@@ -212,7 +212,7 @@ def test_open_rows_that_are_not_due_cost_nothing(cast, clock):
     clock.move_to("2026-11-23 09:01:00Z")
     with CaptureQueriesContext(connection) as queries:
         assert sweep.sweep().claimed == 0
-    assert len(queries.captured_queries) == 1
+    assert len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]) == 1
 
 
 def test_snooze_holds_messages_but_not_the_breach(cast, clock):

@@ -1,0 +1,191 @@
+import socket
+from datetime import timedelta
+
+from django.utils import timezone
+
+from slawatch.escalation import deliver, sweep
+from slawatch.escalation.models import Escalation, EscalationAttempt
+from tests.escalation.conftest import assign
+from tests.factories import PolicyFactory
+
+TEAM_CHANNEL = [{"at_percent": 100, "notify": "team_channel", "channel": "slack"}]
+MANAGER_SLACK = [{"at_percent": 100, "notify": "manager", "channel": "slack"}]
+MANAGER_EMAIL = [{"at_percent": 100, "notify": "manager", "channel": "email"}]
+
+
+def _breached(clock, steps, **lead):
+    PolicyFactory(heat="hot", first_touch_minutes=15, steps=steps)
+    assign(**lead)
+    clock.move_to("2026-11-23 09:16:00Z")
+    sweep.sweep()
+    return Escalation.objects.get()
+
+
+def test_team_webhook_gets_block_kit_message_and_row_is_sent(cast, clock, slack):
+    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
+    cast.team.save()
+    row = _breached(clock, TEAM_CHANNEL, name="Ana Ruiz", source="demo_request")
+    assert deliver.deliver(row.pk) == "sent"
+    [request] = slack.to("/services/T1/B1/xyz")
+    body = request.json()
+    assert body["text"].startswith("Lead SLA breached: Ana Ruiz (hot) owned by Rita Rep")
+    assert [b["type"] for b in body["blocks"]] == ["header", "section", "actions"]
+    fields = " ".join(f["text"] for f in body["blocks"][1]["fields"])
+    assert "<@UREP1>" in fields and "demo_request" in fields and "16m (SLA 15m)" in fields
+    ids = [e["action_id"] for e in body["blocks"][2]["elements"]]
+    assert ids == ["slawatch_ack", "slawatch_snooze", "slawatch_reassign"]
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.sent_at) == ("sent", 1, timezone.now())
+    assert list(row.attempt_log.values_list("outcome", flat=True)) == ["sent"]
+
+
+def test_bot_token_posts_to_the_managers_slack_user(cast, clock, slack):
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.deliver(row.pk) == "sent"
+    [request] = slack.to("/api/chat.postMessage")
+    assert request.headers["Authorization"] == "Bearer xoxb-test-token"
+    assert request.json()["channel"] == "UMANAGER"
+
+
+def test_rate_limited_post_waits_for_retry_after_then_sends(cast, clock, slack, settings):
+    settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS = 5
+    slack.respond("/api/chat.postMessage", 429, {"ok": False, "error": "ratelimited"},
+                  {"Retry-After": "120"})
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.deliver(row.pk) == "pending"
+    row.refresh_from_db()
+    assert row.next_attempt_at == timezone.now() + timedelta(seconds=120)
+    assert "ratelimited" in row.last_error
+    assert deliver.deliver(row.pk) == "not-due"  # Retry-After is honoured
+    assert len(slack.requests) == 1
+    clock.move_to(timezone.now() + timedelta(seconds=121))
+    assert deliver.due_ids(timezone.now()) == [row.pk]
+    assert deliver.deliver(row.pk) == "sent"
+    attempts = list(EscalationAttempt.objects.filter(escalation=row).values_list(
+        "outcome", "status_code", "retry_after_seconds"))
+    assert attempts == [("transient", 429, 120.0), ("sent", None, None)]
+
+
+def test_rate_limited_webhook_is_transient(cast, clock, slack):
+    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
+    cast.team.save()
+    slack.respond("/services/T1/B1/xyz", 429, "", {"Retry-After": "30"})
+    row = _breached(clock, TEAM_CHANNEL)
+    assert deliver.deliver(row.pk) == "pending"
+    row.refresh_from_db()
+    assert row.next_attempt_at >= timezone.now() + timedelta(seconds=30)
+
+
+def test_channel_not_found_fails_at_once_with_the_error_kept(cast, clock, slack):
+    slack.respond("/api/chat.postMessage", 200, {"ok": False, "error": "channel_not_found"})
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.attempts == 1 and "channel_not_found" in row.last_error
+    assert deliver.deliver(row.pk) == "not-due"
+    assert len(slack.requests) == 1
+
+
+def test_webhook_404_no_service_is_permanent(cast, clock, slack):
+    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/gone"
+    cast.team.save()
+    slack.respond("/services/T1/B1/gone", 404, "no_service")
+    row = _breached(clock, TEAM_CHANNEL)
+    assert deliver.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.last_error == "slack webhook HTTP 404: no_service"
+
+
+def test_server_errors_back_off_exponentially_then_give_up(cast, clock, slack, settings):
+    settings.SLAWATCH_DELIVERY_MAX_ATTEMPTS = 3
+    settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS = 10
+    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
+    cast.team.save()
+    row = _breached(clock, TEAM_CHANNEL)
+    delays = []
+    for _ in range(3):
+        slack.respond("/services/T1/B1/xyz", 500, "rollup_error")
+        status = deliver.deliver(row.pk)
+        row.refresh_from_db()
+        if status == "pending":
+            delays.append((row.next_attempt_at - timezone.now()).total_seconds())
+            clock.move_to(row.next_attempt_at)
+    assert delays == [10.0, 20.0]
+    assert row.status == "failed" and "gave up after 3 attempts" in row.last_error
+    assert len(slack.requests) == 3
+
+
+def test_unreachable_slack_is_retried_later(cast, clock, slack):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cast.team.slack_webhook_url = f"http://127.0.0.1:{port}/services/x"
+    cast.team.save()
+    row = _breached(clock, TEAM_CHANNEL)
+    assert deliver.deliver(row.pk) == "pending"
+    row.refresh_from_db()
+    assert "unreachable" in row.last_error
+
+
+def test_missing_bot_token_is_a_permanent_failure(cast, clock, slack, settings):
+    settings.SLACK_BOT_TOKEN = None
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.last_error == "SLACK_BOT_TOKEN is not set, cannot post to Slack"
+    assert slack.requests == []
+
+
+def test_a_second_delivery_of_the_same_row_sends_nothing(cast, clock, slack):
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.claim(row.pk, timezone.now())  # another worker is sending it
+    assert deliver.deliver(row.pk) == "not-due"
+    assert slack.requests == []
+
+
+def test_reaper_returns_rows_stuck_in_sending(cast, clock, slack, settings):
+    settings.SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = 300
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.claim(row.pk, timezone.now())  # then the worker died
+    clock.move_to(timezone.now() + timedelta(seconds=200))
+    assert deliver.reap(timezone.now()) == 0
+    clock.move_to(timezone.now() + timedelta(seconds=101))
+    assert deliver.reap(timezone.now()) == 1
+    assert deliver.deliver(row.pk) == "sent"
+    row.refresh_from_db()
+    assert row.attempts == 2
+
+
+def test_email_goes_over_smtp_with_text_html_and_header(cast, clock, smtp, settings):
+    settings.SLAWATCH_PUBLIC_URL = "https://slawatch.example.com"
+    row = _breached(clock, MANAGER_EMAIL, name="Ana Ruiz")
+    assert deliver.deliver(row.pk) == "sent"
+    [(rcpts, message)] = smtp.messages
+    assert rcpts == [cast.manager.email]
+    assert message["X-Slawatch-Escalation-Id"] == str(row.pk)
+    assert message["Subject"] == "[slawatch] Lead SLA breached: Ana Ruiz (hot)"
+    parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in message.walk()
+             if not p.is_multipart()}
+    link = f"https://slawatch.example.com/admin/leads/handoff/{row.handoff_id}/change/"
+    assert "Owner: Rita Rep" in parts["text/plain"] and link in parts["text/plain"]
+    assert "<th align='left'>Owner</th><td>Rita Rep</td>" in parts["text/html"]
+    assert link in parts["text/html"]
+
+
+def test_refused_email_recipient_fails_permanently(cast, clock, smtp):
+    cast.manager.email = "nobody@example.com"
+    cast.manager.save()
+    row = _breached(clock, MANAGER_EMAIL)
+    assert deliver.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert "recipient refused" in row.last_error and smtp.messages == []
+
+
+def test_sweep_enqueues_delivery_on_commit(cast, clock, slack, django_capture_on_commit_callbacks):
+    PolicyFactory(heat="hot", first_touch_minutes=15, steps=MANAGER_SLACK)
+    assign()
+    clock.move_to("2026-11-23 09:16:00Z")
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep.sweep()
+    assert Escalation.objects.get().status == "sent"
+    assert len(slack.to("/api/chat.postMessage")) == 1
