@@ -35,6 +35,8 @@ EVENTS_SECRET = "bench-events-secret"
 HUBSPOT_SECRET = "bench-hubspot-secret"
 SLACK_TOKEN = "xoxb-bench-token"
 SLACK_SIGNING = "bench-slack-signing"
+PIPEDRIVE_PASSWORD = "bench-pipedrive-password"
+SALESFORCE_TOKEN = "bench-salesforce-token"
 
 
 def pg_bin() -> Path:
@@ -74,6 +76,8 @@ def env(**extra) -> dict:
         "SLAWATCH_PUBLIC_URL": f"http://127.0.0.1:{WEB_PORT}",
         "SLAWATCH_EVENTS_SECRET": EVENTS_SECRET,
         "HUBSPOT_CLIENT_SECRET": HUBSPOT_SECRET,
+        "PIPEDRIVE_WEBHOOK_USER": "bench", "PIPEDRIVE_WEBHOOK_PASSWORD": PIPEDRIVE_PASSWORD,
+        "SALESFORCE_OUTBOUND_TOKEN": SALESFORCE_TOKEN,
         "SLACK_BOT_TOKEN": SLACK_TOKEN,
         "SLACK_SIGNING_SECRET": SLACK_SIGNING,
         "SLACK_API_BASE": f"http://127.0.0.1:{SINK_PORT}/api/",

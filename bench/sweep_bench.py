@@ -82,12 +82,14 @@ def measure(due_ids, parked_ids, repeat: int) -> dict:
     from django.utils import timezone
 
     totals, dbs, cands, idles, queries, escalations = [], [], [], [], [], []
-    for _ in range(repeat):
+    for run in range(repeat + 1):
         reset(due_ids, parked_ids)
         acc = {"db_s": 0.0, "queries": 0}
         t0 = time.perf_counter()
         with db_timer(acc):
             result = sweep()
+        if run == 0:
+            continue  # warm-up: first imports, calendar cache, broker connection
         totals.append(time.perf_counter() - t0)
         dbs.append(acc["db_s"])
         queries.append(acc["queries"])
