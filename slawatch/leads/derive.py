@@ -77,6 +77,7 @@ class HandoffPlan:
     team_id: int | None
     heat: str
     policy_snapshots: dict
+    prior_snapshots: dict = field(default_factory=dict)  # stored ones, reused when needed
     closed_at: datetime | None = None
     close_reason: str = ""
     milestones: list[MilestonePlan] = field(default_factory=list)
@@ -211,7 +212,11 @@ def _handoffs(facts, ctx) -> list[HandoffPlan]:
         if new_owner == owner:
             continue
         owner = new_owner
-        if current:
+        if current and current.handed_off_at == fact.occurred_at:
+            # Two owners at the same instant: a zero-length handoff means nothing (and a
+            # lead has one handoff per start); the later event in (time, key) order wins.
+            plans.pop()
+        elif current:
             current.closed_at, current.close_reason = fact.occurred_at, "reassigned"
         rep_id = ctx.person_for_owner(ctx.crm, new_owner)
         if rep_id is None:
@@ -219,15 +224,17 @@ def _handoffs(facts, ctx) -> list[HandoffPlan]:
         prior = ctx.prior.get(fact.occurred_at, PriorHandoff())
         plans.append(HandoffPlan(
             handed_off_at=fact.occurred_at, rep_id=rep_id, team_id=ctx.team_of(rep_id),
-            heat=_heat_at(facts, fact.occurred_at, ctx),
-            policy_snapshots=dict(prior.policy_snapshots),
+            heat=_heat_at(facts, fact.occurred_at, ctx), policy_snapshots={},
+            prior_snapshots=dict(prior.policy_snapshots),
             acknowledged_at=prior.acknowledged_at, snoozed_until=prior.snoozed_until))
     return plans
 
 
 def _snapshot(plan, heat, ctx):
+    """The policy of `heat` as this handoff first saw it. Only heats used by this derivation
+    are kept, so the stored snapshots depend on the set of events, not their arrival order."""
     if heat not in plan.policy_snapshots:
-        snapshot = ctx.policy_for(heat, plan.team_id)
+        snapshot = plan.prior_snapshots.get(heat) or ctx.policy_for(heat, plan.team_id)
         if snapshot is None:
             return None
         plan.policy_snapshots[heat] = snapshot

@@ -470,3 +470,22 @@ def test_speed_to_lead_business_seconds_skip_closed_hours(cast):
     assert handoff.status == "met"
     assert handoff.speed_to_lead_seconds == (timedelta(days=2, hours=17)).total_seconds()
     assert handoff.speed_to_lead_business_seconds == 3600
+
+
+@time_machine.travel(NOW, tick=False)
+def test_two_owners_at_the_same_instant_make_one_handoff_for_the_later_event(cast, policies):
+    apply_events([assigned("a", "09:00", heat="hot")])
+    apply_events([assigned("b", "09:00", owner="rep-8", heat="hot")])
+    assert only_handoff().rep == cast.rep2  # key "…:b" sorts after "…:a" at the same instant
+
+
+@time_machine.travel(NOW, tick=False)
+def test_stored_policy_snapshots_do_not_depend_on_arrival_order(cast, policies):
+    # Arriving first, the 09:30 upgrade re-tiers the handoff; the earlier touch arriving
+    # later undoes that. The hot snapshot must not linger from the first derivation.
+    apply_events([assigned("1", "09:00", heat="warm"),
+                  event("2", "lead.heat_changed", "2026-11-23T09:30:00Z", heat="hot")])
+    assert set(only_handoff().policy_snapshots) == {"warm", "hot"}
+    apply_events([touched("t", "09:20")])
+    handoff = only_handoff()
+    assert handoff.heat == "warm" and set(handoff.policy_snapshots) == {"warm"}
