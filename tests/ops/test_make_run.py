@@ -1,0 +1,87 @@
+"""`make run` from nothing to live escalations, headless and time-bounded.
+
+Runs scripts/run.sh (what `make run` calls once the virtualenv exists) against a
+fresh SQLite file, var/ folder and port, in fast demo mode (1-minute hot SLA,
+a lead every 5 s), polls the demo page until it shows escalations that were
+delivered, then interrupts it like Ctrl-C and checks every process is gone.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUDGET_SECONDS = 300
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except OSError:
+        return None, ""
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_make_run_reaches_live_escalations_and_ctrl_c_stops_everything(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "DATABASE_URL", "SLAWATCH_TEST_DB_NAME", "SECRET_KEY",
+                        "SLAWATCH_EVENTS_SECRET", "SLACK_BOT_TOKEN", "EMAIL_BACKEND",
+                        "DJANGO_SETTINGS_MODULE")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SLAWATCH_PORT=str(port),
+               SLAWATCH_VAR_DIR=str(tmp_path / "var"), STATIC_ROOT=str(tmp_path / "static"),
+               SLAWATCH_DEMO_FAST="1")
+    log = open(tmp_path / "run.log", "w")
+    proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + BUDGET_SECONDS
+    page, children = "", []
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            status, page = get(f"{base}/demo/")
+            if status == 200 and 'class="sent"' in page:
+                break
+            time.sleep(3)
+        output = (tmp_path / "run.log").read_text()
+        assert 'class="sent"' in page, f"no delivered escalation within budget:\n{output[-3000:]}"
+        assert f"{base}/admin/" in output and "slawatch-demo" in output  # URL and logins printed
+        assert "Slack (local sink)" in page
+        assert get(f"{base}/readyz")[0] == 200
+        children = [int(pid) for pid in (tmp_path / "var" / "run.pids").read_text().split()]
+        assert len(children) == 4  # web, worker, beat, simulator
+    finally:
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C delivers
+        try:
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            log.close()
+    for _ in range(50):
+        if not any(alive(pid) for pid in children):
+            break
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in children)
+    assert get(f"{base}/healthz")[0] is None  # nothing listens any more
