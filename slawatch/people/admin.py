@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from slawatch.people.models import Calendar, CrmIdentity, Person, Team
+from slawatch.quality import scoping
+from slawatch.quality.admin_scoping import ScopedAdminMixin
 
 
 @admin.register(Calendar)
@@ -31,7 +33,8 @@ class CrmIdentityInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.people_for)  # a manager: the team; RevOps, marketing: all
     list_display = ["name", "email", "role", "team", "time_zone", "slack_user_id", "is_active"]
     list_filter = ["role", "team", "is_active"]
     search_fields = ["name", "email", "slack_user_id", "crm_identities__owner_id"]

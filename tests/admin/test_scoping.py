@@ -196,3 +196,13 @@ def _inline_management(client, lead, exclude):
 def _errors(response):
     context = getattr(response, "context", None) or {}
     return [getattr(f, "errors", None) for f in context.get("inline_admin_formsets", [])]
+
+
+def test_manager_lists_the_teams_people_revops_everyone(org, login):
+    names = set(login(org.manager_user).get("/admin/people/person/").context["cl"].queryset
+                .values_list("name", flat=True))
+    assert "Rita Rep" in names and "Wendy Westrep" not in names
+    assert login(org.manager_user).get(
+        f"/admin/people/person/{org.west_rep.pk}/change/").status_code == 404
+    everyone = login(org.revops_user).get("/admin/people/person/").context["cl"].queryset
+    assert everyone.filter(name="Wendy Westrep").exists()
