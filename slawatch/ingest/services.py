@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
@@ -50,7 +51,14 @@ def _enqueue_received(source, event_ids):
 def hubspot_client() -> HubSpotClient | None:
     if not settings.HUBSPOT_ACCESS_TOKEN:
         return None
-    return HubSpotClient(settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN)
+    return _hubspot_client(settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN)
+
+
+@lru_cache(maxsize=4)
+def _hubspot_client(base_url, token):
+    # One per worker process: its session keeps the connection alive and its rate cap
+    # spans every contact read the process makes.
+    return HubSpotClient(base_url, token)
 
 
 def _lead_owner(crm):

@@ -14,7 +14,8 @@ def process_crm_event(event_pk: int):
 @shared_task(ignore_result=True)
 def process_received(source: str, event_ids: list[str]):
     pks = CrmEvent.objects.filter(source=source, event_id__in=event_ids,
-                                  status=CrmEventStatus.PENDING).values_list("pk", flat=True)
+                                  status=CrmEventStatus.PENDING).order_by("pk").values_list(
+        "pk", flat=True)  # batch order: a creation before the changes that follow it
     services.process_pks(list(pks))
 
 
