@@ -1,7 +1,7 @@
-from django.db.models import Prefetch
+from django.db.models import Prefetch, ProtectedError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import exceptions, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -21,8 +21,21 @@ class ModelPermissions(permissions.DjangoModelPermissions):
                  "GET": [], "HEAD": [], "OPTIONS": []}
 
 
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
 class ConfigViewSet(viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+
+    def perform_destroy(self, instance):
+        # A calendar a policy uses is PROTECTed: say who holds it instead of a 500.
+        try:
+            instance.delete()
+        except ProtectedError as exc:
+            users = sorted({f"{obj._meta.verbose_name} {obj}" for obj in exc.protected_objects})
+            raise Conflict(f"{instance} is still used by: {', '.join(users)}") from None
 
 
 class TeamViewSet(ConfigViewSet):
