@@ -359,11 +359,15 @@ def _converted():
                                              opened_at__lt=OuterRef("held_until")))
 
 
-def _credited(qs):
-    """Handoff x opportunity rows, each opportunity credited to the handoff that held it."""
+def _credited(qs, **opportunity):
+    """Handoff x opportunity rows, each opportunity credited to the handoff that held it.
+
+    Extra conditions on the opportunity go in the same filter() call: a second call
+    on a multi-valued relation would join the opportunities a second time."""
+    conditions = {f"lead__opportunities__{name}": value for name, value in opportunity.items()}
     return qs.annotate(held_until=_held_until()).filter(
         lead__opportunities__opened_at__gte=F("handed_off_at"),
-        lead__opportunities__opened_at__lt=F("held_until"))
+        lead__opportunities__opened_at__lt=F("held_until"), **conditions)
 
 
 def funnel_report(window: ReportWindow):
@@ -379,9 +383,8 @@ def funnel_report(window: ReportWindow):
         met_converted=Count("id", filter=Q(status="met", conv=True)),
         missed=Count("id", filter=Q(status="breached")),
         missed_converted=Count("id", filter=Q(status="breached", conv=True))))
-    cycles = _rows(window, _grouped(_credited(handoffs_in(window)).filter(
-        lead__opportunities__status="won", lead__opportunities__closed_at__isnull=False),
-        window).annotate(
+    won = _credited(handoffs_in(window), status="won", closed_at__isnull=False)
+    cycles = _rows(window, _grouped(won, window).annotate(
         won=Count("lead__opportunities"),
         cycle=Avg(Seconds(F("lead__opportunities__closed_at"), F("handed_off_at")))))
     for key, row in rows.items():
