@@ -154,3 +154,25 @@ def test_admin_lists_filters_and_reprocesses(admin_client, cast, settings):
     assert bad.status == "processed"
     assert Lead.objects.get().owner == cast.rep
     assert admin_client.get(url + "?status=processed").status_code == 200
+
+
+def test_beat_schedules_the_requeue_and_the_poll(settings):
+    from config.celery import app
+    app.loader.import_default_modules()
+    tasks_by_name = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for name in ("slawatch.ingest.tasks.requeue_pending", "slawatch.ingest.tasks.poll_crms"):
+        assert name in tasks_by_name
+        assert name in app.tasks
+
+
+def test_creation_of_a_contact_hubspot_no_longer_has_is_still_recorded(db, settings):
+    creation = {"eventId": 1, "occurredAt": 1718000000000, "objectId": 404,
+                "subscriptionType": "contact.creation"}
+    services.inbox_store("hubspot", [InboxItem(event_id="1:1718000000000:404",
+                                               body=json.dumps(creation))])
+    with FakeHubSpot() as api:
+        settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN = api.url, api.token
+        assert services.drain_inbox() == {"processed": 1, "failed": 0}
+    assert api.requests[0]["path"] == "/crm/v3/objects/contacts/404"
+    lead = Lead.objects.get(crm="hubspot", external_id="404")
+    assert lead.created_in_crm_at.isoformat() == "2024-06-10T06:13:20+00:00"

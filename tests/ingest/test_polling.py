@@ -200,3 +200,16 @@ def test_poll_command_polls_the_configured_crm(db, settings):
     assert CrmEvent.objects.get().source == "salesforce-poll"
     with pytest.raises(CommandError, match="hubspot is not configured"):
         call_command("slawatch_poll", "--crm", "hubspot", stdout=StringIO())
+
+
+@time_machine.travel(NOW, tick=False)
+def test_beat_poll_task_polls_every_configured_crm(db, settings):
+    from slawatch.ingest import tasks
+    with FakeSalesforce() as sf, FakeHubSpot() as hs:
+        sf.records["Lead"] = [sf_lead(1)]
+        hs.search_data["contacts"] = [contact(1)]
+        settings.SALESFORCE_INSTANCE_URL, settings.SALESFORCE_ACCESS_TOKEN = sf.url, sf.valid_token
+        settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN = hs.url, hs.token
+        tasks.poll_crms()
+    assert sorted(CrmEvent.objects.values_list("source", flat=True)) == [
+        "hubspot-poll", "salesforce-poll"]
