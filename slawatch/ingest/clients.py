@@ -62,7 +62,8 @@ class ApiClient:
                                                 timeout=TIMEOUT, **kwargs)
             except requests.RequestException as exc:
                 if attempt == self.max_retries:
-                    raise CrmApiError(f"{method} {path_or_url.split('?')[0]}: {exc.__class__.__name__}") from None
+                    raise CrmApiError(f"{method} {path_or_url.split('?')[0]}: "
+                                      f"{exc.__class__.__name__}") from None
                 self.sleep(min(2.0 ** attempt, self.max_wait))
                 continue
             if response.status_code == 429 or response.status_code >= 500:

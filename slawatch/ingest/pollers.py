@@ -97,14 +97,18 @@ def _poll_hubspot_contacts(client, now) -> int:
     try:
         for results, newest in _hubspot_pages(client, "contacts", "lastmodifieddate",
                                               hubspot.contact_properties(), since):
-            items = [InboxItem(event_id=f"contact:{r['id']}:{r.get('properties', {}).get('lastmodifieddate') or r.get('updatedAt')}"[:255],
-                               body=dumps(r)) for r in results]
+            items = [_contact_item(r) for r in results]
             _commit_page(stream, Source.HUBSPOT_POLL, items, newest, now)
             stored += len(items)
     except Exception as exc:
         _record_error(stream, exc)
         raise
     return stored
+
+
+def _contact_item(record):
+    modified = (record.get("properties") or {}).get("lastmodifieddate") or record.get("updatedAt")
+    return InboxItem(event_id=f"contact:{record['id']}:{modified}"[:255], body=dumps(record))
 
 
 def _poll_hubspot_engagements(client, object_type, now) -> int:

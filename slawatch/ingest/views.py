@@ -4,6 +4,7 @@ answer). Every error answers before anything is stored."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -95,7 +96,7 @@ def hubspot_webhook(request):
         raise Reject(401, str(exc)) from None
     items = hubspot.split(body)
     kept = {h: request.headers[h] for h in HUBSPOT_HEADERS if h in request.headers}
-    items = [type(i)(event_id=i.event_id, body=i.body, headers=kept) for i in items]
+    items = [replace(item, headers=kept) for item in items]
     return _accepted(services.inbox_store(Source.HUBSPOT, items))
 
 

@@ -11,6 +11,8 @@ from django.utils.module_loading import import_string
 # Add a capability's step here: (label, "dotted.path.to.callable").
 STEPS = [
     ("events", "slawatch.ingest.services.drain_inbox"),
+    ("sweep", "slawatch.escalation.drain.sweep_now"),
+    ("deliveries", "slawatch.escalation.drain.deliver_now"),
 ]
 
 
