@@ -5,7 +5,9 @@ parsed stops start-up with a message naming the variable, instead of silently
 falling back to a default nobody asked for.
 """
 
+import math
 import os
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ImproperlyConfigured
@@ -61,6 +63,8 @@ def env_float(name, default, minimum=None):
         number = float(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if not math.isfinite(number):  # float() accepts "nan" and "inf"; no setting wants them
+        raise ImproperlyConfigured(f"{name}={value!r} is not a finite number")
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}")
     return number
@@ -88,7 +92,9 @@ def env_url(name, default=None):
     value = _raw(name)
     if value is None:
         return default
-    if not value.startswith(("http://", "https://")):
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(
+            c.isspace() for c in value):
         raise ImproperlyConfigured(f"{name}={value!r} is not an http(s) URL")
     return value.rstrip("/")
 
