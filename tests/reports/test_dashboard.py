@@ -1,0 +1,73 @@
+import re
+from html import unescape
+
+import pytest
+
+from slawatch.quality.models import Commitment
+from tests.reports.builders import handoff
+
+
+@pytest.fixture
+def staff_client(client, django_user_model, cast):
+    user = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+    client.force_login(user)
+    handoff(cast.rep, status="met", stl_minutes=5)
+    handoff(cast.rep, status="breached", stl_minutes=40)
+    handoff(cast.rep2, status="met", stl_minutes=2)
+    return client
+
+
+RANGE = {"start": "2026-11-01", "end": "2026-12-01"}
+
+
+def test_dashboard_shows_table_chart_and_csv_link(staff_client):
+    response = staff_client.get("/admin/reports/", {"family": "sla", "group_by": "rep", **RANGE})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<svg class="report-chart"' in html
+    assert "<title>Rita Rep - compliance: 50.0%</title>" in html
+    assert "<title>Ravi Rep - compliance: 100.0%</title>" in html
+    table = html[html.index('id="report-table"'):]
+    assert "Rita Rep" in table and "50.0%" in table
+    assert "met / (met + breached)" in table  # each header carries its definition
+    csv_url = unescape(re.search(r'id="csv-download" href="([^"]+)"', html).group(1))
+    assert "format=csv" in csv_url and "group_by=rep" in csv_url
+    download = staff_client.get(csv_url)
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+    assert download.content.decode().splitlines()[0].startswith("key,label,handoffs,met")
+
+
+def test_grouping_filter_changes_the_rows(staff_client):
+    html = staff_client.get("/admin/reports/", {"family": "speed", "group_by": "team",
+                                                **RANGE}).content.decode()
+    table = html[html.index('id="report-table"'):]
+    assert "East" in table and "Rita Rep" not in table
+
+
+@pytest.mark.parametrize("family", ["sla", "speed", "leakage", "quality", "funnel", "revenue",
+                                    "commitments"])
+def test_every_family_renders(staff_client, cast, family):
+    Commitment.objects.create(rep=cast.rep, year=2026, quarter=4, leads_committed=9)
+    response = staff_client.get("/admin/reports/", {"family": family, "quarter": "2026-Q4",
+                                                    **RANGE})
+    assert response.status_code == 200
+    assert "<svg" in response.content.decode()
+
+
+def test_bad_filter_is_a_400_with_the_message(staff_client):
+    response = staff_client.get("/admin/reports/", {"family": "sla", "start": "soon"})
+    assert response.status_code == 400
+    assert "start must be an ISO date" in response.content.decode()
+
+
+def test_unknown_family_is_a_400(staff_client):
+    response = staff_client.get("/admin/reports/", {"family": "horoscope"})
+    assert response.status_code == 400
+    assert "family must be one of" in response.content.decode()
+
+
+def test_dashboard_needs_a_staff_login(client, django_user_model):
+    assert client.get("/admin/reports/").status_code == 302
+    client.force_login(django_user_model.objects.create_user("plain", password="pw"))
+    response = client.get("/admin/reports/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
