@@ -427,3 +427,13 @@ def test_salesforce_other_organization_is_refused(client, db, settings):
 def test_salesforce_not_an_outbound_message_is_400(client, db):
     response = post_salesforce(client, "<a><b/></a>")
     assert response.status_code == 400 and "notifications" in response.json()["error"]
+
+
+def test_nul_characters_are_400_on_every_json_endpoint(client, db):
+    nul = generic("evt-\u0000")
+    assert post_generic(client, nul).status_code == 400
+    batch = json.dumps([{**SAMPLE[0], "propertyValue": "a\u0000"}])
+    assert "NUL" in post_hubspot(client, batch).json()["error"]
+    response = post_pipedrive(client, pipedrive(data={"id": 1, "name": "\u0000"}))
+    assert response.status_code == 400
+    assert not CrmEvent.objects.exists()

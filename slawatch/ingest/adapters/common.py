@@ -27,12 +27,17 @@ def dumps(obj) -> str:
 
 
 def parse_json(body: bytes):
+    # PostgreSQL text and jsonb cannot hold NUL: refuse it here rather than fail later.
+    if b"\\u0000" in body:
+        raise BadPayload("body contains a NUL character (\\u0000)")
     try:
         return json.loads(body)
     except UnicodeDecodeError:
         raise BadPayload("body is not UTF-8") from None
     except ValueError as exc:
         raise BadPayload(f"body is not valid JSON: {exc}") from None
+    except RecursionError:  # `[[[[…` thousands deep: a client error, not a crash
+        raise BadPayload("body is nested too deeply") from None
 
 
 def to_instant(value) -> datetime | None:
