@@ -20,6 +20,8 @@ from bench.sink import SlackSink
 
 EVENTS_SECRET = "drill-events-secret"
 HS_SECRET = "drill-hubspot-secret"
+SF_TOKEN = "drill-salesforce-token"
+PD_USER, PD_PASSWORD = "drill", "drill-pipedrive-password"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -29,6 +31,9 @@ def drill_settings(settings):
     settings.HUBSPOT_CLIENT_SECRET = HS_SECRET
     settings.HUBSPOT_ACCESS_TOKEN = None
     settings.SLAWATCH_PUBLIC_URL = None
+    settings.SALESFORCE_OUTBOUND_TOKEN = SF_TOKEN
+    settings.SALESFORCE_ORGANIZATION_ID = None
+    settings.PIPEDRIVE_WEBHOOK_USER, settings.PIPEDRIVE_WEBHOOK_PASSWORD = PD_USER, PD_PASSWORD
     return settings
 
 

@@ -1,0 +1,41 @@
+"""Drill: schemathesis against the REST API's own OpenAPI schema (/api/v1/schema/),
+in-process over WSGI, as an authenticated superuser: valid and invalid requests for
+every operation; whatever it generates, no answer is a 5xx. (bench/fuzz_bench.py runs
+the long version over HTTP with the schemathesis CLI.)"""
+
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, given, settings
+from rest_framework.authtoken.models import Token
+from schemathesis import GenerationMode
+
+EXAMPLES = 4  # per operation and mode: CI-sized; the bench run uses hundreds
+
+
+def fuzz(operation, mode, headers, failures, statuses):
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(case):
+        response = case.call(headers=headers)
+        statuses.append(response.status_code)
+        if response.status_code >= 500:
+            failures.append((case.method, case.formatted_path, case.query, case.body,
+                             response.status_code, response.text[:300]))
+    run()
+
+
+def test_api_never_answers_5xx(db, django_user_model, cast):
+    user = django_user_model.objects.create_superuser("fuzz", "fuzz@example.com", "pw")
+    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
+    failures, statuses, operations = [], [], 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            fuzz(operation, mode, headers, failures, statuses)
+    # The whole API was fuzzed (not an empty schema), and past authentication.
+    assert operations > 20 and len(statuses) > 2 * operations
+    assert sum(200 <= s < 300 for s in statuses) > operations
+    assert failures == []
