@@ -110,11 +110,15 @@ class HubSpotClient(ApiClient):
 
     def associated_contacts(self, object_type, ids) -> dict[str, list[str]]:
         """engagement id -> associated contact ids (associations v4 batch read)."""
-        response = self.request("POST", f"/crm/v4/associations/{object_type}/contacts/batch/read",
-                                json={"inputs": [{"id": str(i)} for i in ids]})
-        payload = _json_or_error(response, f"HubSpot {object_type} associations")
-        return {str(row["from"]["id"]): [str(t["toObjectId"]) for t in row.get("to", [])]
-                for row in payload.get("results", [])}
+        ids, found = [str(i) for i in ids], {}
+        for start in range(0, len(ids), 100):  # keep each batch within HubSpot's input cap
+            response = self.request(
+                "POST", f"/crm/v4/associations/{object_type}/contacts/batch/read",
+                json={"inputs": [{"id": i} for i in ids[start:start + 100]]})
+            payload = _json_or_error(response, f"HubSpot {object_type} associations")
+            found.update({str(row["from"]["id"]): [str(t["toObjectId"]) for t in row.get("to", [])]
+                          for row in payload.get("results", [])})
+        return found
 
 
 class SalesforceClient(ApiClient):

@@ -437,3 +437,28 @@ def test_nul_characters_are_400_on_every_json_endpoint(client, db):
     response = post_pipedrive(client, pipedrive(data={"id": 1, "name": "\u0000"}))
     assert response.status_code == 400
     assert not CrmEvent.objects.exists()
+
+
+def test_a_body_longer_than_its_declared_length_is_still_413(db, settings):
+    from django.test import RequestFactory
+
+    from slawatch.ingest.views import generic_webhook
+    settings.SLAWATCH_MAX_BODY_BYTES = 50
+    request = RequestFactory().post("/webhooks/events/", data=b"x" * 500,
+                                    content_type="application/json")
+    request.META["CONTENT_LENGTH"] = "10"  # a lying (or absent, chunked) length
+    response = generic_webhook(request)
+    assert response.status_code == 413
+    assert not CrmEvent.objects.exists()
+
+
+def test_the_contract_example_is_accepted_as_is(client, cast, on_commit):
+    example = {"event_id": "evt-0001", "type": "lead.assigned",
+               "occurred_at": "2026-11-23T09:00:00Z", "crm": "acme-crm",
+               "lead": {"external_id": "L-42", "email": "ana@example.com", "name": "Ana Ruiz",
+                        "company": "Example Co", "source": "demo_request",
+                        "campaign": "Q4-webinar", "heat": "hot", "owner": "rep-7", "score": 81}}
+    assert on_commit(post_generic, client, example).status_code == 200
+    lead = Lead.objects.get()
+    assert (lead.crm, lead.campaign, lead.score, lead.owner_crm_id) == (
+        "acme-crm", "Q4-webinar", 81, "rep-7")
