@@ -213,3 +213,33 @@ def test_beat_poll_task_polls_every_configured_crm(db, settings):
         tasks.poll_crms()
     assert sorted(CrmEvent.objects.values_list("source", flat=True)) == [
         "hubspot-poll", "salesforce-poll"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_webhook_and_poll_of_the_same_changes_count_once(cast, settings, client):
+    import json
+
+    from tests.ingest.signing import hubspot_headers
+    PolicyFactory(heat="warm", first_touch_minutes=60)
+    touched_ms = int((NOW - timedelta(minutes=50)).timestamp() * 1000)
+    with FakeHubSpot() as api:
+        settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN = api.url, api.token
+        record = contact(8, notes_last_contacted=iso(70))
+        api.contacts["8"] = record["properties"]
+        api.search_data["contacts"] = [record]
+        change = [{"eventId": 1, "occurredAt": touched_ms + 500, "objectId": 8,
+                   "subscriptionType": "contact.propertyChange",
+                   "propertyName": "notes_last_contacted", "propertyValue": str(touched_ms)}]
+        body = json.dumps(change)
+        headers = hubspot_headers("test-client-secret", "http://testserver/webhooks/hubspot/", body)
+        assert client.post("/webhooks/hubspot/", data=body, content_type="application/json",
+                           **headers).status_code == 200
+        services.drain_inbox()
+        # an unknown contact: its property change read the contact first
+        assert [r["path"] for r in api.requests] == ["/crm/v3/objects/contacts/8"]
+        pollers._poll_hubspot_contacts(hubspot(api), NOW)
+        services.drain_inbox()
+    lead = Lead.objects.get(crm="hubspot", external_id="8")
+    assert lead.handoffs.count() == 1
+    assert lead.touches.count() == 1
+    assert lead.handoffs.get().first_touched_at == NOW - timedelta(minutes=50)
