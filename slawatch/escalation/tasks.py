@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from slawatch.escalation import deliver, digest, sweep
 from slawatch.escalation.services import enqueue_deliveries
+from slawatch.ops.services import SWEEP, timed_run
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,8 @@ log = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def sweep_due() -> dict:
     """Beat, every SLAWATCH_SWEEP_INTERVAL_SECONDS: claim due handoffs, write escalations."""
-    result = sweep.sweep()
+    with timed_run(SWEEP):  # duration and start time for /metrics (ops)
+        result = sweep.sweep()
     if result.claimed or result.errors:
         log.info("sweep claimed=%s lost=%s escalations=%s errors=%s", result.claimed,
                  result.lost, result.escalations, result.errors)

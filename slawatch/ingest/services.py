@@ -18,6 +18,7 @@ from slawatch.ingest.clients import HubSpotClient
 from slawatch.ingest.models import CrmEvent, CrmEventStatus, Source
 from slawatch.leads.models import Lead
 from slawatch.leads.services import apply_events
+from slawatch.ops.services import count as ops_count
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,11 @@ def inbox_store(source: str, items: list[InboxItem]) -> int:
     rows = [CrmEvent(source=source, event_id=item.event_id, headers=item.headers,
                      body=item.body, next_attempt_at=retry_at) for item in items]
     with transaction.atomic():
-        CrmEvent.objects.bulk_create(rows, ignore_conflicts=True)
         event_ids = [item.event_id for item in items]
+        known = CrmEvent.objects.filter(source=source, event_id__in=event_ids).count()
+        CrmEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        # Duplicates leave no row of their own; /metrics reads this counter (ops).
+        ops_count("events_duplicate", source, known + len(event_ids) - len(set(event_ids)))
         transaction.on_commit(lambda: _enqueue_received(source, event_ids))
     return len(items)
 
