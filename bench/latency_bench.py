@@ -1,0 +1,73 @@
+"""Benchmark 3: escalation latency with the real worker and beat.
+
+1,000 handoffs (opened through the real event path) breach over one minute; the
+beat's default sweep (SLAWATCH_SWEEP_INTERVAL_SECONDS, 5 s) claims them, the worker
+delivers to the loopback Slack sink. Latency = the sink's receive time − the
+escalation's due time. Also counts expected = delivered, no duplicates.
+
+`--beats 2` is drill 6 (two beat processes by mistake): same figures, and the
+duplicate count must stay 0.
+
+    .venv/bin/python -m bench.latency_bench [--leads 1000] [--spread 60] [--beats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import timedelta
+
+from bench import djsetup, scenario, stack
+from bench.sink import SlackSink
+
+
+def wait_for(sink, expected: int, deadline: float) -> None:
+    while time.time() < deadline and len(sink.delivered()) < expected:
+        time.sleep(0.5)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=1000)
+    parser.add_argument("--spread", type=float, default=60.0, help="seconds the dues span")
+    parser.add_argument("--beats", type=int, default=1)
+    parser.add_argument("--lead-time", type=float, default=60.0,
+                        help="seconds between now and the first due (covers set-up)")
+    args = parser.parse_args(argv)
+    stack.servers_up()
+    stack.Procs().manage("migrate", "--noinput")
+    scenario.clean()
+    djsetup.setup()
+    from django.conf import settings
+    from django.utils import timezone
+
+    first = timezone.now() + timedelta(seconds=args.lead_time)
+    dues = [first + timedelta(seconds=args.spread * i / args.leads) for i in range(args.leads)]
+    t0 = time.time()
+    scenario.prepare(dues)
+    setup_s = time.time() - t0
+    if timezone.now() >= first:
+        sys.exit(f"set-up took {setup_s:.0f} s, past the first due: raise --lead-time")
+    with SlackSink(port=stack.SINK_PORT) as sink, stack.Procs() as procs:
+        procs.worker(concurrency=2)
+        for b in range(args.beats):
+            procs.beat(f"beat{b}")
+        last_due = dues[-1].timestamp()
+        wait_for(sink, args.leads, last_due + 120)
+        time.sleep(2 * settings.SLAWATCH_SWEEP_INTERVAL_SECONDS)  # late duplicates land now
+        result = scenario.tally(sink)
+    summary = {"leads": args.leads, "spread_s": args.spread, "beats": args.beats,
+               "sweep_interval_s": settings.SLAWATCH_SWEEP_INTERVAL_SECONDS,
+               "setup_s": round(setup_s, 1), **result,
+               "goal_p99_s": 10, "goal_p50_s": settings.SLAWATCH_SWEEP_INTERVAL_SECONDS / 2 + 1}
+    print(json.dumps(summary, indent=2))
+    out = stack.VAR / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"latency-beats{args.beats}.json").write_text(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
