@@ -15,6 +15,11 @@ _HUBSPOT_DECODE = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "
                    "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
 
 
+def _digits(text: str) -> bool:
+    # str.isdigit() also accepts "²" and other digits int() refuses
+    return text.isascii() and text.isdigit()
+
+
 class SignatureError(Exception):
     """The request is not authentic (or no longer fresh); the message says why."""
 
@@ -60,7 +65,7 @@ def verify_hubspot(*, secret, method, uri, body, headers, now) -> str:
         "x-hubspot-request-timestamp")
     if not given or not timestamp:
         raise SignatureError("missing X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp")
-    if not timestamp.isdigit():
+    if not _digits(timestamp):
         raise SignatureError("X-HubSpot-Request-Timestamp must be epoch milliseconds")
     if abs(now - int(timestamp) / 1000) > HUBSPOT_WINDOW_SECONDS:
         raise SignatureError("X-HubSpot-Request-Timestamp is more than 5 minutes off (replay?)")
@@ -83,7 +88,7 @@ def verify_generic(*, secret, header, body: bytes, now) -> None:
         raise SignatureError("missing X-Slawatch-Signature header")
     parts = dict(item.strip().split("=", 1) for item in header.split(",") if "=" in item)
     timestamp, given = parts.get("t", ""), parts.get("v1")
-    if not timestamp.isdigit() or not given:
+    if not _digits(timestamp) or not given:
         raise SignatureError("X-Slawatch-Signature must look like t=<unix seconds>,v1=<hex>")
     if abs(now - int(timestamp)) > GENERIC_WINDOW_SECONDS:
         raise SignatureError("signature timestamp is more than 300 s from now (replay?)")

@@ -35,7 +35,7 @@ def _error(status, message, headers=None):
 def _read_body(request) -> bytes:
     limit = settings.SLAWATCH_MAX_BODY_BYTES
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit():
+    if not (declared.isascii() and declared.isdigit()):
         raise Reject(400, "Content-Length is not a number")
     if int(declared) > limit:
         raise Reject(413, f"body is larger than {limit} bytes")

@@ -111,3 +111,12 @@ def test_basic_auth_matches_only_the_exact_pair():
     assert not s.basic_auth_matches(good, "u", "p")
     assert not s.basic_auth_matches("Basic !!!", "u", "p")
     assert not s.basic_auth_matches(None, "u", "p")
+
+
+def test_non_ascii_digits_in_timestamps_are_refused_not_crashing():
+    with pytest.raises(s.SignatureError):
+        s.verify_generic(secret="sec", header="t=²,v1=ab", body=b"", now=0)
+    with pytest.raises(s.SignatureError):
+        s.verify_hubspot(secret="sec", method="POST", uri="u", body="",
+                         headers={"x-hubspot-signature-v3": "x",
+                                  "x-hubspot-request-timestamp": "²"}, now=0)

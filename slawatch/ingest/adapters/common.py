@@ -45,7 +45,8 @@ def to_instant(value) -> datetime | None:
     `2024-06-10T06:13:20.000+0000`; naive values are UTC. None/'' -> None."""
     if value is None or value == "" or isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isdigit()):
+    if isinstance(value, (int, float)) or (
+            isinstance(value, str) and value.isascii() and value.isdigit()):
         number = float(value)
         # epoch seconds (Pipedrive) vs milliseconds (HubSpot): ms values are > 1e11
         return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, tz=UTC)
