@@ -85,12 +85,16 @@ class PersonSerializer(serializers.ModelSerializer):
         return person
 
     def _save_crm_ids(self, person, crm_ids, replace=False):
+        before = set(person.crm_identities.values_list("crm", "owner_id"))
         if replace:
             person.crm_identities.exclude(crm__in=list(crm_ids)).delete()
         for crm, owner_id in crm_ids.items():
             CrmIdentity.objects.update_or_create(person=person, crm=crm,
                                                  defaults={"owner_id": owner_id})
-            # Leads that arrived before this person had the id now get their clock.
+        after = set(person.crm_identities.values_list("crm", "owner_id"))
+        # Leads waiting on an id that now maps get their clock; leads of an id that no
+        # longer maps lose theirs (the mapping was wrong), so no lead keeps stale state.
+        for crm, owner_id in sorted(before ^ after):
             transaction.on_commit(lambda c=crm, o=owner_id: reconcile_leads_of_owner(c, o))
 
 

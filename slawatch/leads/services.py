@@ -87,10 +87,11 @@ def _owner_lookup():
     cache = {}
 
     def person_for_owner(crm, owner_id):
+        # Inactive people still map: deactivating a rep who left must not re-derive their
+        # handoffs and touches away (routing new work to active people is escalation's job).
         if (crm, owner_id) not in cache:
             cache[(crm, owner_id)] = CrmIdentity.objects.filter(
-                crm=crm, owner_id=owner_id, person__is_active=True).values_list(
-                "person_id", flat=True).first()
+                crm=crm, owner_id=owner_id).values_list("person_id", flat=True).first()
         return cache[(crm, owner_id)]
     return person_for_owner
 

@@ -489,3 +489,37 @@ def test_stored_policy_snapshots_do_not_depend_on_arrival_order(cast, policies):
     apply_events([touched("t", "09:20")])
     handoff = only_handoff()
     assert handoff.heat == "warm" and set(handoff.policy_snapshots) == {"warm"}
+
+
+
+@time_machine.travel(NOW, tick=False)
+def test_deactivating_a_rep_keeps_their_recorded_handoffs_and_touches(cast, policies):
+    apply_events([assigned("1", "09:00", heat="hot"), touched("t", "09:05")])
+    cast.rep.is_active = False
+    cast.rep.save()
+    apply_events([touched("u", "10:00")])  # any later event re-derives the lead
+    handoff = only_handoff()
+    assert (handoff.rep, handoff.status) == (cast.rep, "met")
+    assert set(Touch.objects.values_list("by", flat=True)) == {cast.rep.pk}
+
+
+@time_machine.travel(NOW, tick=False)
+def test_removing_a_crm_id_makes_its_leads_unmapped_again(
+        cast, policies, admin_api, django_capture_on_commit_callbacks):
+    # Removing an id says "this mapping was wrong": the lead waits for the right person.
+    apply_events([assigned("1", "09:00", heat="hot")])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_api.patch(f"/api/v1/people/{cast.rep.pk}/", {"crm_ids": {}}, format="json")
+    assert not Handoff.objects.exists()
+    assert Lead.objects.get().owner_unmapped
+
+
+@time_machine.travel(NOW, tick=False)
+def test_moving_a_crm_id_to_another_person_moves_the_handoff(
+        cast, policies, admin_api, django_capture_on_commit_callbacks):
+    apply_events([assigned("1", "09:00", heat="hot")])
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_api.patch(f"/api/v1/people/{cast.rep.pk}/", {"crm_ids": {}}, format="json")
+        admin_api.patch(f"/api/v1/people/{cast.rep2.pk}/", {"crm_ids": {"acme": "rep-7"}},
+                        format="json")
+    assert only_handoff().rep == cast.rep2
