@@ -117,12 +117,13 @@ class CalendarSerializer(CleanModelSerializer):
     class Meta:
         model = Calendar
         fields = ["id", "name", "time_zone", "always_open", "hours", "holidays", "country"]
+        extra_kwargs = {"country": {"allow_null": True}}
 
     def validate_holidays(self, value):
         return [d.isoformat() for d in value]
 
     def validate_country(self, value):
-        return value.upper()
+        return (value or "").upper()  # optional: null and "" both mean no public holidays
 
 
 class StepSerializer(serializers.Serializer):
@@ -152,6 +153,7 @@ class PolicySerializer(CleanModelSerializer):
         model = SlaPolicy
         fields = ["id", "heat", "team", "first_touch_minutes", "follow_up_touches",
                   "follow_up_window_minutes", "calendar", "touch_kinds", "steps"]
+        extra_kwargs = {"first_touch_minutes": {"min_value": 1}}
         validators = []  # the unique (heat, team) check is done below with a clear message
 
     def validate(self, attrs):

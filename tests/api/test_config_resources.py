@@ -3,8 +3,9 @@
 import pytest
 
 from slawatch.leads.models import SlaPolicy
+from slawatch.leads.services import apply_events
 from slawatch.people.models import Calendar, CrmIdentity, Person, Team
-from tests.factories import PolicyFactory
+from tests.factories import PolicyFactory, event
 
 API = "/api/v1"
 WEEK = [{"weekday": d, "start": "09:00", "end": "17:30"} for d in range(5)]
@@ -115,6 +116,13 @@ def test_calendar_crud_with_hours_holidays_and_country(admin_api, db):
     assert admin_api.delete(f"{API}/calendars/{calendar.pk}/").status_code == 204
 
 
+def test_calendar_country_is_optional_and_may_be_null(admin_api, db):
+    response = admin_api.post(f"{API}/calendars/", {
+        "name": "No country", "time_zone": "UTC", "hours": WEEK, "country": None}, format="json")
+    assert response.status_code == 201, response.data
+    assert response.data["country"] == "" and Calendar.objects.get().country == ""
+
+
 def test_calendar_until_midnight_is_accepted(admin_api, db):
     response = admin_api.post(f"{API}/calendars/", {
         "name": "Late", "time_zone": "UTC", "hours": [{"weekday": 0, "start": "18:00",
@@ -195,6 +203,7 @@ def policy(**overrides):
     (policy(touch_kinds=["carrier pigeon"]), "touch_kinds", "carrier pigeon"),
     (policy(follow_up_touches=2), "follow_up_window_minutes", "required"),
     (policy(calendar=987654), "calendar", ""),
+    (policy(first_touch_minutes=0), "first_touch_minutes", "greater than or equal to 1"),
 ])
 def test_invalid_policy_is_400_with_a_field_message(admin_api, db, payload, field, message):
     response = admin_api.post(f"{API}/policies/", payload, format="json")
@@ -236,3 +245,12 @@ def test_changing_a_policy_into_a_duplicate_is_400(admin_api, db):
     warm = PolicyFactory(heat="warm")
     response = admin_api.patch(f"{API}/policies/{warm.pk}/", {"heat": "hot"}, format="json")
     assert response.status_code == 400 and "already exists" in str(response.data["heat"])
+
+
+def test_person_with_handoffs_cannot_be_deleted(admin_api, cast):
+    PolicyFactory(heat="hot")
+    apply_events([event("1", "lead.assigned", "2026-11-23T09:00:00Z", owner="rep-7")])
+    response = admin_api.delete(f"{API}/people/{cast.rep.pk}/")
+    assert response.status_code == 409
+    assert "handoff" in response.json()["detail"]
+    assert Person.objects.filter(pk=cast.rep.pk).exists()
