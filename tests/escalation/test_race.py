@@ -21,7 +21,7 @@ from tests.escalation.conftest import assign
 from tests.factories import PolicyFactory, at
 
 ROUNDS = 200
-HANDOFFS = 3
+HANDOFFS = 2
 STEPS = [{"at_percent": 50, "notify": "rep", "channel": "email"},
          {"at_percent": 100, "notify": "manager", "channel": "email"}]
 NOW = at("2026-11-23 09:16")
