@@ -48,6 +48,10 @@ class PersonViewSet(ConfigViewSet):
     serializer_class = s.PersonSerializer
     filterset_fields = ["role", "team", "is_active"]
 
+    def get_queryset(self):
+        # A manager sees the team, a rep themself; RevOps, marketing and superusers all.
+        return scoping.people_for(self.request.user, super().get_queryset())
+
 
 class CalendarViewSet(ConfigViewSet):
     queryset = Calendar.objects.all()

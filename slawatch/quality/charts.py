@@ -30,6 +30,9 @@ def bar_chart(title: str, bars: list[tuple[str, float | None]], *, unit: str = "
             parts.append(f'<rect class="bar" x="{x + slot * 0.15:.1f}" y="{PAD + plot_h - h:.1f}" '
                          f'width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{colour}">'
                          f'<title>{escape(label)}: {escape(shown)}</title></rect>')
+            if len(bars) <= 12:  # few bars: print the value on top; many: the tooltip has it
+                parts.append(f'<text x="{x + slot / 2:.1f}" y="{PAD + plot_h - h - 3:.1f}" '
+                             f'font-size="10" text-anchor="middle">{escape(shown)}</text>')
         if i % label_every == 0:
             parts.append(f'<text x="{x + slot / 2:.1f}" y="{HEIGHT - 8}" font-size="10" '
                          f'text-anchor="middle">{escape(label)}</text>')

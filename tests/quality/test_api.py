@@ -127,3 +127,19 @@ def test_revops_configures_policies_and_reps_cannot(org):
     assert api(org.rep_user).post("/api/v1/policies/", body, format="json").status_code == 403
     assert api(org.marketer_user).post("/api/v1/policies/", body, format="json").status_code == 403
     assert api(org.revops_user).post("/api/v1/policies/", body, format="json").status_code == 201
+
+
+def test_marketing_cannot_acknowledge_a_handoff_the_manager_can(org, leads):
+    handoff = Handoff.objects.get(lead=leads["east"])
+    url = f"/api/v1/handoffs/{handoff.pk}/acknowledge/"
+    assert api(org.marketer_user).post(url).status_code == 403
+    assert api(org.west_manager_user).post(url).status_code == 404
+    assert api(org.manager_user).post(url).status_code == 200
+
+
+def test_people_are_scoped_like_the_admin(org):
+    names = {p["name"] for p in api(org.manager_user).get("/api/v1/people/").json()["results"]}
+    assert "Rita Rep" in names and "Wendy Westrep" not in names
+    assert [p["name"] for p in api(org.rep_user).get("/api/v1/people/").json()["results"]] == \
+        ["Rita Rep"]
+    assert api(org.revops_user).get(f"/api/v1/people/{org.west_rep.pk}/").status_code == 200
