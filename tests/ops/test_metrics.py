@@ -103,3 +103,37 @@ def test_metrics_report_poll_cursor_age_per_crm(client, db):
     age = samples[("slawatch_poll_cursor_age_seconds",
                    (("crm", "hubspot"), ("stream", "hubspot:contacts")))]
     assert age == pytest.approx(600, abs=5)
+
+
+def test_duplicate_webhook_deliveries_show_up_in_metrics(client, cast, settings,
+                                                         django_capture_on_commit_callbacks):
+    import json
+    import time
+
+    from slawatch.ingest.signatures import generic_header
+
+    settings.SLAWATCH_EVENTS_SECRET = "metrics-test-secret"
+    body = json.dumps([{"event_id": "dup-1", "type": "lead.created", "crm": "acme",
+                        "occurred_at": timezone.now().isoformat(),
+                        "lead": {"external_id": "L-9"}}]).encode()
+    for _ in range(3):  # the CRM retries the same delivery twice
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/webhooks/events/", body, content_type="application/json",
+                                   HTTP_X_SLAWATCH_SIGNATURE=generic_header(
+                                       "metrics-test-secret", int(time.time()), body))
+        assert response.status_code < 300
+    samples = scrape(client)
+    generic = (("source", "generic"),)
+    assert samples[("slawatch_events_received_total", generic)] == 1
+    assert samples[("slawatch_events_duplicate_total", generic)] == 2
+    assert samples[("slawatch_events_processed_total", generic)] == 1
+
+
+def test_each_sweep_records_its_duration(client, handoffs):
+    from slawatch.escalation.tasks import sweep_due
+
+    sweep_due.delay()
+    samples = scrape(client)
+    assert 0 <= samples[("slawatch_sweep_duration_seconds", ())] < 30
+    assert samples[("slawatch_sweep_last_run_timestamp_seconds", ())] == pytest.approx(
+        timezone.now().timestamp(), abs=30)

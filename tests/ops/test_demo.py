@@ -1,0 +1,204 @@
+import hashlib
+import hmac
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from slawatch.demo import cast, setup
+from slawatch.demo.models import SlackSinkMessage
+from slawatch.demo.simulator import Simulator, run
+from slawatch.escalation.models import Escalation
+from slawatch.ingest.models import CrmEvent
+from slawatch.leads.events import DomainEvent
+from slawatch.leads.models import Handoff, Lead, LeadEvent, SlaPolicy
+from slawatch.people.models import Calendar, Person
+from slawatch.quality.models import LeadFeedback, QualityDispute
+
+SECRET = "demo-test-events-secret"
+
+
+def snapshot():
+    return {model.__name__: model.objects.count() for model in
+            (Lead, LeadEvent, Handoff, Person, Calendar, SlaPolicy, LeadFeedback,
+             QualityDispute, get_user_model())}
+
+
+@pytest.fixture
+def demo_data(db):
+    call_command("slawatch_demo_data", "--days", "8", "--per-day", "2", "--hot-minutes", "1",
+                 stdout=open("/dev/null", "w"))
+
+
+def test_demo_data_is_idempotent(demo_data):
+    first = snapshot()
+    call_command("slawatch_demo_data", "--days", "8", "--per-day", "2", "--hot-minutes", "1",
+                 stdout=open("/dev/null", "w"))
+    assert snapshot() == first
+    assert first["Lead"] >= 16 and first["LeadFeedback"] > 0
+
+
+def test_demo_history_fills_reports_but_leaves_no_timer_due(demo_data):
+    handoffs = Handoff.objects.all()
+    assert not handoffs.filter(next_due_at__lte=timezone.now()).exists()
+    statuses = Counter(handoffs.values_list("status", flat=True))
+    assert statuses["met"] > 0 and statuses["breached"] > 0
+    days = {h.handed_off_at.date() for h in handoffs}
+    assert len(days) >= 4  # spread over the weeks, not one burst
+
+
+def test_demo_org_has_three_heat_tiers_with_a_fast_24x7_hot_tier(demo_data):
+    defaults = {p.heat: p for p in SlaPolicy.objects.filter(team__isnull=True)}
+    assert set(defaults) == {"hot", "warm", "cold"}
+    assert defaults["hot"].calendar.always_open and defaults["hot"].first_touch_minutes == 1
+    assert defaults["warm"].calendar.hours and not defaults["warm"].calendar.always_open
+    assert {s["notify"] for s in defaults["hot"].steps} >= {"rep", "manager"}
+    for owner_id in cast.ALL_REPS:
+        rep = Person.objects.get(crm_identities__crm=cast.CRM, crm_identities__owner_id=owner_id)
+        assert rep.role == "rep" and rep.time_zone and rep.team is not None
+    for manager in Person.objects.filter(role="manager"):
+        assert manager.slack_user_id and manager.managed_teams.exists()
+
+
+def test_demo_logins_work_and_carry_their_role(demo_data, client):
+    assert client.login(username="admin", password=cast.PASSWORD)
+    maya = get_user_model().objects.get(username="maya")
+    assert maya.person.name == "Maya Chen"
+    assert maya.groups.filter(name="manager").exists()
+    assert client.login(username="mia", password=cast.PASSWORD)
+
+
+def test_demo_pages_do_not_exist_outside_demo_mode(client, db, settings):
+    settings.SLAWATCH_DEMO = False
+    assert client.get("/demo/").status_code == 404
+    response = client.post("/demo/slack-sink/chat.postMessage", {"channel": "U1", "text": "x"},
+                           HTTP_AUTHORIZATION="Bearer xoxb-1")
+    assert response.status_code == 404
+    assert not SlackSinkMessage.objects.exists()
+
+
+def test_slack_sdk_messages_land_in_the_local_sink(live_server, settings):
+    settings.SLAWATCH_DEMO = True
+    client = WebClient(token="xoxb-demo", base_url=f"{live_server.url}/demo/slack-sink/")
+    response = client.chat_postMessage(channel="U0MAYA", text="SLA breached: Ana Ruiz",
+                                       blocks=[{"type": "section",
+                                                "text": {"type": "mrkdwn", "text": "*Ana*"}}])
+    assert response["ok"] is True
+    hook = WebhookClient(f"{live_server.url}/demo/slack-sink/webhook/north-america")
+    answer = hook.send_dict({"text": "team channel: breach"})
+    assert (answer.status_code, answer.body) == (200, "ok")
+    stored = list(SlackSinkMessage.objects.order_by("id").values_list("method", "channel", "text"))
+    assert stored == [("chat.postMessage", "U0MAYA", "SLA breached: Ana Ruiz"),
+                      ("webhook", "#north-america", "team channel: breach")]
+    with pytest.raises(SlackApiError, match="not_authed"):
+        WebClient(token="", base_url=f"{live_server.url}/demo/slack-sink/").chat_postMessage(
+            channel="U0MAYA", text="no token")
+
+
+def test_demo_page_lists_live_escalations_and_slack_messages(client, settings, cast):
+    settings.SLAWATCH_DEMO = True
+    Escalation.objects.create(recipient=f"person:{cast.manager.pk}",
+                              recipient_person=cast.manager, channel="slack", status="sent",
+                              sent_at=timezone.now(), step=1)
+    SlackSinkMessage.objects.create(method="chat.postMessage", channel="UMANAGER",
+                                    text="Lead SLA breached: Ana Ruiz")
+    page = client.get("/demo/").content.decode()
+    assert 'class="sent"' in page and "Maya Manager" in page
+    assert "Lead SLA breached: Ana Ruiz" in page
+    assert client.get("/demo/status.json").json()["escalations_sent"] == 1
+
+
+def timeline(seconds, hot_sla=timedelta(minutes=1), seed=3):
+    simulator = Simulator(rng=random.Random(seed), run_id="t", hot_sla=hot_sla,
+                          lead_every=timedelta(seconds=5))
+    start = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    return simulator, [(start + timedelta(seconds=s), e) for s in range(seconds)
+                       for e in simulator.tick(start + timedelta(seconds=s))]
+
+
+def test_simulator_mixes_prompt_late_reassigned_and_ignored_hot_leads():
+    simulator, events = timeline(15 * 60)
+    kinds = Counter(body["type"] for _, body in events)
+    assert kinds["lead.created"] == simulator.leads >= 150
+    assert kinds["lead.touched"] > 0 and kinds["lead.disqualified"] > 0
+    assigned = Counter(body["lead"]["external_id"] for _, body in events
+                       if body["type"] == "lead.assigned")
+    assert max(assigned.values()) == 2  # some leads passed to a colleague
+    handed = {body["lead"]["external_id"]: when for when, body in events
+              if body["type"] == "lead.assigned" and body["lead"].get("heat") == "hot"}
+    delays = [when - handed[body["lead"]["external_id"]] for when, body in events
+              if body["type"] == "lead.touched" and body["lead"]["external_id"] in handed]
+    assert any(d < timedelta(minutes=1) for d in delays)   # on time
+    assert any(d > timedelta(minutes=1) for d in delays)   # late: breach first
+    for when, body in events:  # valid generic format, handed out as soon as it is due
+        parsed = DomainEvent.parse(body)
+        assert when - timedelta(seconds=1) < parsed.occurred_at <= when
+        assert parsed.crm == cast.CRM
+        if "owner" in body["lead"]:
+            assert body["lead"]["owner"] in cast.ALL_REPS
+
+
+class FakeClock:
+    """Simulated time for run(): sleeping advances it instantly."""
+
+    def __init__(self, start):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def run_simulator(url, secret, seconds=150):
+    simulator = Simulator(rng=random.Random(5), run_id="live", hot_sla=timedelta(minutes=1),
+                          lead_every=timedelta(seconds=20))
+    clock, lines = FakeClock(timezone.now().timestamp()), []
+    sent = run(base_url=url, secret=secret, simulator=simulator, duration=seconds, clock=clock,
+               sleep=clock.sleep, out=lines.append)
+    return simulator, sent, lines
+
+
+def test_simulator_events_are_signed_and_accepted_by_the_generic_endpoint(live_server,
+                                                                          settings):
+    settings.SLAWATCH_EVENTS_SECRET = SECRET
+    setup.ensure_org(live_server.url, hot_minutes=1)
+    simulator, sent, lines = run_simulator(live_server.url, SECRET)
+    assert sent > 0 and all("HTTP 200" in line or "HTTP 202" in line for line in lines), lines
+    assert CrmEvent.objects.filter(source="generic").count() == sent
+    leads = Lead.objects.filter(crm=cast.CRM)
+    assert leads.count() == simulator.leads
+    handoffs = Handoff.objects.filter(lead__crm=cast.CRM)
+    assert handoffs.exists() and all(h.rep.crm_ids[cast.CRM] in cast.ALL_REPS for h in handoffs)
+
+
+def test_simulator_with_the_wrong_secret_stores_nothing(live_server, settings):
+    settings.SLAWATCH_EVENTS_SECRET = SECRET
+    _simulator, sent, lines = run_simulator(live_server.url, "not-the-secret", seconds=30)
+    assert sent == 0 and any("HTTP 401" in line for line in lines)
+    assert not CrmEvent.objects.exists() and not Lead.objects.exists()
+
+
+def test_simulator_signature_is_the_documented_hmac():
+    from slawatch.demo.simulator import post
+
+    captured = {}
+
+    class Session:
+        def post(self, url, data, headers, timeout):
+            captured.update(url=url, data=data, headers=headers)
+            return type("R", (), {"status_code": 200})()
+
+    post(Session(), "http://127.0.0.1:1", SECRET, [{"event_id": "x"}], now=lambda: 1_700_000_000)
+    expected = hmac.new(SECRET.encode(), b"1700000000." + captured["data"],
+                        hashlib.sha256).hexdigest()
+    assert captured["headers"]["X-Slawatch-Signature"] == f"t=1700000000,v1={expected}"
+    assert captured["url"] == "http://127.0.0.1:1/webhooks/events/"
