@@ -87,17 +87,37 @@ class BusinessCalendar:
         if day in self.holidays:
             return []
         zone = self.zone
-        midnight = datetime.combine(day, time(0), tzinfo=zone)
         spans = []
         for interval in self.intervals:
             if interval.weekday != day.weekday():
                 continue
-            # Aware + timedelta is wall-clock arithmetic; astimezone resolves DST.
-            start = (midnight + timedelta(minutes=interval.start)).astimezone(UTC)
-            end = (midnight + timedelta(minutes=interval.end)).astimezone(UTC)
-            if end > start:
+            start = _wall_to_utc(day, interval.start, zone)
+            end = _wall_to_utc(day, interval.end, zone)
+            if end > start:  # an interval wholly inside a DST gap never happens
                 spans.append((start, end))
         return _merge(sorted(spans))
+
+
+def _wall_to_utc(day: date, minute: int, zone: ZoneInfo) -> datetime:
+    """The instant a local wall-clock time happens; the first occurrence of a repeated one.
+
+    A wall time skipped by a spring-forward gap never happens: it maps to the transition
+    itself (the first instant after it), so 01:00-02:30 on a New York spring-forward night
+    is one real hour, not the 90 minutes plain offset arithmetic would give.
+    """
+    wall = datetime.combine(day, time(0)) + timedelta(minutes=minute)
+    after = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)  # offset before the change
+    if after.astimezone(zone).replace(tzinfo=None) == wall:
+        return after
+    before = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)  # offset after the change
+    old_offset = before.astimezone(zone).utcoffset()
+    while after - before > timedelta(seconds=1):  # bisect for the transition instant
+        middle = before + (after - before) / 2
+        if middle.astimezone(zone).utcoffset() == old_offset:
+            before = middle
+        else:
+            after = middle
+    return after.replace(microsecond=0) if after.microsecond else after
 
 
 def _merge(spans):

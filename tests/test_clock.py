@@ -179,6 +179,31 @@ def test_business_day_spanning_the_change_has_its_real_length(zone, day, hours):
         timedelta(hours=hours)
 
 
+@pytest.mark.parametrize("zone, night, start, end, minutes", [
+    # Wall times skipped by the jump never happen: only the real time inside counts.
+    ("America/New_York", "2026-03-08", "01:00", "02:30", 60),  # 01:00-02:00 EST
+    ("America/New_York", "2026-03-08", "02:30", "04:00", 60),  # 03:00-04:00 EDT
+    ("America/New_York", "2026-03-08", "02:00", "03:00", 0),   # the whole gap
+    ("Europe/Berlin", "2026-03-29", "01:30", "02:30", 30),
+    ("Australia/Lord_Howe", "2026-10-04", "01:45", "02:15", 15),  # the gap is 02:00-02:30
+    ("Australia/Lord_Howe", "2026-10-04", "02:10", "02:20", 0),
+])
+def test_interval_edges_inside_a_spring_forward_gap(zone, night, start, end, minutes):
+    day = date.fromisoformat(night)
+    cal = BusinessCalendar.from_spec(zone, [{"weekday": day.weekday(), "start": start,
+                                             "end": end}])
+    midnight = local(f"{night} 00:00", zone)
+    assert business_minutes_between(cal, midnight, midnight + timedelta(days=1)) == minutes
+
+
+def test_time_added_just_before_a_gap_continues_after_it():
+    cal = BusinessCalendar.from_spec("America/New_York", [{"weekday": 6, "start": "01:00",
+                                                           "end": "04:00"}])
+    start = local("2026-03-08 01:50", "America/New_York")
+    # 10 minutes until the jump at 02:00 EST, then 20 minutes from 03:00 EDT.
+    assert add_business_minutes(cal, start, 30) == local("2026-03-08 03:20", "America/New_York")
+
+
 def test_opening_hours_follow_local_time_after_the_change():
     # 9-to-5 in New York is 14:00Z-22:00Z in winter and 13:00Z-21:00Z in summer.
     friday = utc("2026-03-06 21:30")  # Friday 16:30 EST
