@@ -462,3 +462,29 @@ def test_the_contract_example_is_accepted_as_is(client, cast, on_commit):
     lead = Lead.objects.get()
     assert (lead.crm, lead.campaign, lead.score, lead.owner_crm_id) == (
         "acme-crm", "Q4-webinar", 81, "rep-7")
+
+
+def test_hubspot_v2_signature_covers_method_and_uri(client, db):
+    from hashlib import sha256
+    uri = "http://testserver/webhooks/hubspot/"
+    good = sha256((HS_SECRET + "POST" + uri + SAMPLE_BODY).encode()).hexdigest()
+    wrong_uri = sha256((HS_SECRET + "POST" + uri + "x" + SAMPLE_BODY).encode()).hexdigest()
+    for signature, status in ((wrong_uri, 401), (good, 200)):
+        response = client.post(HS_URL, data=SAMPLE_BODY, content_type="application/json",
+                               HTTP_X_HUBSPOT_SIGNATURE_VERSION="v2",
+                               HTTP_X_HUBSPOT_SIGNATURE=signature)
+        assert response.status_code == status
+    assert CrmEvent.objects.count() == 2
+
+
+def test_pipedrive_lead_created_with_an_owner_is_an_assignment(client, cast, on_commit):
+    from slawatch.people.models import CrmIdentity
+    CrmIdentity.objects.create(person=cast.rep2, crm="pipedrive", owner_id="777")
+    created = pipedrive(action="create", entity="lead", meta_id="c1",
+                        data={"id": "adf21080-0e10-11eb-879b-05d71fb426ec", "title": "Acme deal",
+                              "owner_id": 777, "add_time": "2024-06-10T07:00:00Z",
+                              "update_time": "2024-06-10T07:00:00Z"})
+    assert on_commit(post_pipedrive, client, created).status_code == 200
+    lead = Lead.objects.get(crm="pipedrive")
+    assert (lead.external_id, lead.owner, lead.name) == (
+        "adf21080-0e10-11eb-879b-05d71fb426ec", cast.rep2, "Acme deal")
