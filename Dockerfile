@@ -38,7 +38,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-# WEB_CONCURRENCY (read by gunicorn itself) sets the number of web worker processes.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", \
-     "--access-logfile", "-", "--error-logfile", "-", "--timeout", "30", \
-     "--forwarded-allow-ips", "*"]
+# WEB_CONCURRENCY sets the number of web worker processes (slawatch/ops/gunicorn_conf.py).
+CMD ["gunicorn", "--config", "python:slawatch.ops.gunicorn_conf", "config.wsgi:application"]

@@ -107,8 +107,8 @@ echo "== demo data"
 
 rm -f "$VAR/run.pids"
 mkdir -p "$VAR/broker/queue" "$VAR/broker/processed"
-start web "$ROOT/.venv/bin/gunicorn" config.wsgi:application --bind "$HOST:$PORT" \
-  --workers 2 --timeout 30 --access-logfile - --error-logfile -
+start web "$ROOT/.venv/bin/gunicorn" --config python:slawatch.ops.gunicorn_conf \
+  --bind "$HOST:$PORT" --workers 2 config.wsgi:application
 start worker "$ROOT/.venv/bin/celery" -A config worker --loglevel INFO --concurrency 2
 start beat "$ROOT/.venv/bin/celery" -A config beat --loglevel INFO \
   --schedule "$VAR/celerybeat-schedule"

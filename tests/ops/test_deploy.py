@@ -97,7 +97,7 @@ def test_the_image_is_slim_non_root_gunicorn_with_static_files_collected():
     user = re.findall(r"^USER (\S+)", dockerfile, re.M)
     assert user and user[-1] not in ("root", "0")
     assert "collectstatic" in dockerfile
-    assert re.search(r'^CMD \["gunicorn", "config\.wsgi:application"', dockerfile, re.M)
+    assert re.search(r'^CMD \["gunicorn", .*"config\.wsgi:application"\]', dockerfile, re.M)
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "var", "db.sqlite3", ".env"} <= set(ignored)
 

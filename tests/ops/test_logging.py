@@ -94,3 +94,42 @@ def test_text_format_lines_show_the_ids(settings):
     finally:
         logging.config.dictConfig(settings.LOGGING)
     assert "[req=- task=-] plain line" in stream.getvalue()
+
+
+def test_gunicorn_access_log_has_the_request_id_and_no_query_string(tmp_path):
+    """The real gunicorn with the shared config, serving the real app on loopback."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", SLAWATCH_VAR_DIR=str(tmp_path),
+               DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "python:slawatch.ops.gunicorn_conf",
+         "--bind", f"127.0.0.1:{port}", "--workers", "1", "config.wsgi:application"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/healthz?token=very-secret-token", timeout=2) as r:
+                    request_id = r.headers["X-Request-ID"]
+                break
+            except OSError:
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=20)[0]
+    access = [line for line in output.splitlines() if "/healthz" in line]
+    assert access, output
+    assert '"GET /healthz" 200' in access[0] and f"req={request_id}" in access[0]
+    assert "very-secret-token" not in output and "127.0.0.1 -" not in output
