@@ -144,7 +144,8 @@ def _finish(escalation, started, error: DeliveryError | None) -> str:
         changes = {"last_error": str(error), "next_attempt_at": now + timedelta(
             seconds=backoff(attempts, error.retry_after))}
     EscalationAttempt.objects.create(
-        escalation=escalation, number=attempts, started_at=started, finished_at=now,
+        escalation=escalation, number=escalation.attempt_log.count() + 1,
+        started_at=started, finished_at=now,
         outcome=_attempt_outcome(error),
         status_code=getattr(error, "status_code", None),
         error=str(error or "")[:2000], retry_after_seconds=getattr(error, "retry_after", None))

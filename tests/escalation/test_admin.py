@@ -25,4 +25,4 @@ def test_failed_escalations_are_listed_and_can_be_retried(
     assert response.status_code == 302
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("sent", 1)
-    assert list(row.attempt_log.values_list("outcome", flat=True)) == ["permanent", "sent"]
+    assert list(row.attempt_log.values_list("number", "outcome")) == [(1, "permanent"), (2, "sent")]
