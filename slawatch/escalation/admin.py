@@ -2,6 +2,8 @@ from django.contrib import admin, messages
 
 from slawatch.escalation.models import Escalation, EscalationAttempt, SlackAction
 from slawatch.escalation.services import escalations_retry
+from slawatch.quality import scoping
+from slawatch.quality.admin_scoping import ScopedAdminMixin
 
 
 class AttemptInline(admin.TabularInline):
@@ -16,7 +18,8 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.escalations_for)  # a manager: the team's
     list_display = ["kind", "handoff", "step", "occurrence", "recipient", "channel", "status",
                     "attempts", "next_attempt_at", "sent_at", "short_error", "created_at"]
     list_filter = ["status", "channel", "kind", "held_for_digest"]

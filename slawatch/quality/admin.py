@@ -190,6 +190,11 @@ class QualityDisputeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                     dispute=form.instance, by=scoping.person_of(request.user),
                     body=inline_form.cleaned_data["body"]))
 
+    def has_change_permission(self, request, obj=None):
+        # Every field is read-only; "change" here means adding to the comment thread.
+        return super().has_change_permission(request, obj) or \
+            request.user.has_perm("quality.add_disputecomment")
+
     def has_withdraw_permission(self, request):
         return request.user.has_perm("quality.add_qualitydispute")
 

@@ -15,6 +15,7 @@ from slawatch.quality import scoping, services
 from slawatch.quality.selectors import feedback_with_effective_verdict
 from slawatch.quality.models import (
     RESOLUTIONS,
+    DisputeComment,
     DisputeOutcome,
     LeadFeedback,
     QualityDispute,
@@ -119,15 +120,23 @@ class ScopedRejectionField(serializers.PrimaryKeyRelatedField):
         return scoping.feedback_for(self.context["request"].user)
 
 
+class CommentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DisputeComment
+        fields = ["id", "author", "body", "created_at"]
+        read_only_fields = ["id", "author", "created_at"]
+
+
 class DisputeSerializer(serializers.ModelSerializer):
     feedback = ScopedRejectionField()
     reason = serializers.CharField()
     lead = serializers.IntegerField(source="feedback.lead_id", read_only=True)
+    comments = CommentSerializer(many=True, read_only=True)
 
     class Meta:
         model = QualityDispute
         fields = ["id", "feedback", "lead", "reason", "outcome", "filed_by", "resolved_by",
-                  "resolved_at", "resolution_comment", "created_at"]
+                  "resolved_at", "resolution_comment", "created_at", "comments"]
         read_only_fields = ["outcome", "filed_by", "resolved_by", "resolved_at",
                             "resolution_comment", "created_at"]
 
@@ -151,7 +160,8 @@ class DisputeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["outcome", "feedback"]
 
     def get_queryset(self):
-        return scoping.disputes_for(self.request.user, QualityDispute.objects.all())
+        return scoping.disputes_for(self.request.user, QualityDispute.objects.select_related(
+            "feedback").prefetch_related("comments"))
 
     def perform_create(self, serializer):
         try:
@@ -182,6 +192,19 @@ class DisputeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         if not (request.user.is_superuser or (person and dispute.filed_by_id == person.pk)):
             raise PermissionDenied("only the marketer who filed a dispute can withdraw it")
         return self._act(services.dispute_withdraw, dispute=dispute)
+
+    @extend_schema(request=CommentSerializer, responses=CommentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def comment(self, request, pk=None):
+        """Add to the dispute's conversation (marketing, the rep, the resolver)."""
+        dispute = self.get_object()
+        if not request.user.has_perm("quality.add_disputecomment"):
+            raise PermissionDenied("your role cannot comment on disputes")
+        body = CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        comment = services.dispute_comment(dispute=dispute, by=scoping.person_of(request.user),
+                                           body=body.validated_data["body"])
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     def _act(self, service, **kwargs):
         try:

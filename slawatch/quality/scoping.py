@@ -137,3 +137,14 @@ def may_act_on_handoffs(user) -> bool:
     scope = scope_of(user)
     return scope.role in (roles.REP, roles.MANAGER) or \
         user.groups.filter(name=roles.REVOPS).exists()
+
+
+def escalations_for(user, qs: QuerySet | None = None) -> QuerySet:
+    """Outbox rows about handoffs the user sees, or addressed to people the user sees."""
+    from slawatch.escalation.models import Escalation
+
+    qs = Escalation.objects.all() if qs is None else qs
+    if sees_everything(user):
+        return qs
+    return qs.filter(Q(handoff__in=handoffs_for(user).values("pk"))
+                     | Q(recipient_person__in=people_for(user).values("pk")))

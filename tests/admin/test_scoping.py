@@ -206,3 +206,25 @@ def test_manager_lists_the_teams_people_revops_everyone(org, login):
         f"/admin/people/person/{org.west_rep.pk}/change/").status_code == 404
     everyone = login(org.revops_user).get("/admin/people/person/").context["cl"].queryset
     assert everyone.filter(name="Wendy Westrep").exists()
+
+
+def test_a_manager_reads_only_the_teams_escalations(org, leads, login):
+    from slawatch.escalation.models import Escalation
+    for key in ("east", "west"):
+        handoff = Handoff.objects.get(lead=leads[key])
+        Escalation.objects.create(handoff=handoff, recipient=f"person:{handoff.rep_id}",
+                                  recipient_person=handoff.rep, channel="email")
+    visible = login(org.manager_user).get("/admin/escalation/escalation/").context["cl"].queryset
+    assert [e.handoff.lead.external_id for e in visible] == ["L-E"]
+
+
+def test_the_rep_answers_a_dispute_in_the_admin(org, leads, login):
+    dispute = services.dispute_file(feedback=rejection(leads["east"], org.rep), by=org.marketer,
+                                    reason="budget")
+    response = login(org.rep_user).post(f"/admin/quality/qualitydispute/{dispute.pk}/change/", {
+        "comments-TOTAL_FORMS": "1", "comments-INITIAL_FORMS": "0",
+        "comments-MIN_NUM_FORMS": "0", "comments-MAX_NUM_FORMS": "1000",
+        "comments-0-body": "They said no budget twice", "comments-0-dispute": str(dispute.pk)})
+    assert response.status_code == 302
+    assert DisputeComment.objects.get().author == org.rep
+    assert login(org.rep_user).get(f"/admin/quality/qualitydispute/{dispute.pk}/resolve/").status_code == 403

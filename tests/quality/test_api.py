@@ -143,3 +143,16 @@ def test_people_are_scoped_like_the_admin(org):
     assert [p["name"] for p in api(org.rep_user).get("/api/v1/people/").json()["results"]] == \
         ["Rita Rep"]
     assert api(org.revops_user).get(f"/api/v1/people/{org.west_rep.pk}/").status_code == 200
+
+
+def test_the_rep_and_marketing_discuss_a_dispute(org, leads):
+    feedback = rejection(leads["east"], org.rep)
+    dispute = api(org.marketer_user).post("/api/v1/disputes/", {"feedback": feedback.pk,
+                                                                "reason": "x"}, format="json")
+    url = f"/api/v1/disputes/{dispute.json()['id']}/comment/"
+    reply = api(org.rep_user).post(url, {"body": "They told me no budget."}, format="json")
+    assert reply.status_code == 201 and reply.json()["author"] == org.rep.pk
+    assert api(org.rep_user).post(url, {"body": ""}, format="json").status_code == 400
+    assert api(org.west_rep_user).post(url, {"body": "hi"}, format="json").status_code == 404
+    thread = api(org.marketer_user).get(url.replace("comment/", ""))
+    assert [c["body"] for c in thread.json()["comments"]] == ["They told me no budget."]
