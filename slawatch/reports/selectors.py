@@ -10,9 +10,11 @@ Percentiles use linear interpolation between closest ranks (the definition of
 PostgreSQL's percentile_cont, Excel's PERCENTILE.INC and numpy's default): for n
 sorted values x[0..n-1] the p-th percentile is at h = p * (n - 1), i.e.
 x[floor(h)] + (h - floor(h)) * (x[floor(h) + 1] - x[floor(h)]). The median of 1, 2,
-3, 4 is 2.5. The same SQL (ROW_NUMBER and COUNT windows, integer arithmetic) runs
-on SQLite and PostgreSQL, so both give identical figures. docs/KPIS.md defines
-every figure in words.
+3, 4 is 2.5. PostgreSQL computes it with percentile_cont inside the grouped query
+(one pass); SQLite has no percentile_cont, so there ROW_NUMBER and COUNT windows
+pick the two ranks and the same double-precision steps as PostgreSQL's own
+(orderedsetaggs.c) interpolate, so both databases give identical figures.
+docs/KPIS.md defines every figure in words.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
+    Aggregate,
     Avg,
     Case,
     CharField,
@@ -48,10 +51,11 @@ from django.db.models.functions import Cast, RowNumber, TruncDate, TruncWeek
 from django.utils import timezone
 
 from slawatch.leads.models import Handoff, Heat, Milestone, Opportunity
+from slawatch.people.models import Person, Team
 from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute, RejectReason
 
 GROUP_BYS = ("rep", "team", "heat", "source", "campaign", "week")
-PERCENTILES = {"median": (1, 2), "p90": (9, 10)}  # p as an exact fraction num/den
+PERCENTILES = {"median": 0.5, "p90": 0.9}
 OUTCOMES = ("open", "upheld", "overturned", "withdrawn")
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -102,11 +106,6 @@ def _key_expr(group_by):
               "campaign": "lead__campaign"}[group_by])
 
 
-def _label_expr(group_by):
-    return F({"rep": "rep__name", "team": "team__name"}[group_by]) if group_by in (
-        "rep", "team") else Value("")
-
-
 def key_text(value):
     return "" if value is None else str(value)
 
@@ -122,17 +121,26 @@ def label_for(group_by, key, name):
 
 
 def _grouped(qs, window):
-    return qs.values(k=_key_expr(window.group_by), l=_label_expr(window.group_by)).order_by()
+    # Grouped on the key alone: names are fetched afterwards (_names), which keeps the
+    # rows PostgreSQL sorts narrow and spares a join over every handoff.
+    return qs.values(k=_key_expr(window.group_by)).order_by()
+
+
+def _names(group_by, keys):
+    """{key: display name} for rep and team keys, in one query whatever the row count."""
+    model = {"rep": Person, "team": Team}.get(group_by)
+    ids = [int(k) for k in keys if k] if model is not None else []
+    if not ids:
+        return {}
+    return {str(pk): name for pk, name in model.objects.filter(pk__in=ids).values_list("pk", "name")}
 
 
 def _rows(window, aggregated):
     """Aggregate rows -> {key: row}, each with its key and label."""
-    rows = {}
-    for item in aggregated:
-        key = key_text(item.pop("k"))
-        label = label_for(window.group_by, key, item.pop("l"))
-        rows[key] = {"key": key, "label": label, **item}
-    return rows
+    rows = {key_text(item.pop("k")): item for item in aggregated}
+    names = _names(window.group_by, rows)
+    return {key: {"key": key, "label": label_for(window.group_by, key, names.get(key)), **item}
+            for key, item in rows.items()}
 
 
 def _sorted(rows):
@@ -150,14 +158,39 @@ def minutes(seconds):
 
 # --- percentiles ---------------------------------------------------------------------
 
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate: linear interpolation between closest ranks."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, percentile, **extra):
+        super().__init__(expression, percentile=repr(float(percentile)), **extra)
+
+
+def native_percentiles():
+    return connection.vendor == "postgresql"
+
+
+def percentile_aggregates(metrics):
+    """On PostgreSQL, the percentiles as aggregates of the grouped query itself."""
+    if not native_percentiles():
+        return {}
+    return {f"{name}_{pct}": PercentileCont(expr, p)
+            for name, expr in metrics.items() for pct, p in PERCENTILES.items()}
+
+
 def percentiles(qs, key, metrics):
-    """{key: {"<metric>_<pct>": seconds}} for each metric expression over qs, in ONE query.
+    """{key: {"<metric>_<pct>": value}}: on PostgreSQL {} (percentile_aggregates did it),
+    elsewhere ONE windowed query for every metric.
 
     Each metric gets a ROW_NUMBER ordered by value (nulls last) and a COUNT of its
     non-null values, both partitioned by the group; the outer query picks the two
-    rows around rank h = p * (n - 1) and interpolates, with integer arithmetic
-    that SQLite and PostgreSQL evaluate alike.
+    rows around rank h = p * (n - 1) and interpolates exactly as percentile_cont does.
     """
+    if native_percentiles():
+        return {}
     annotations, names = {"k": key}, ["k"]
     for name, expr in metrics.items():
         annotations[f"m_{name}"] = expr
@@ -172,7 +205,7 @@ def percentiles(qs, key, metrics):
     except EmptyResultSet:  # a scope that sees nothing
         return {}
     columns = [f"{name}_{pct}" for name in metrics for pct in PERCENTILES]
-    picks = [_pick_sql(name, num, den) for name in metrics for num, den in PERCENTILES.values()]
+    picks = [_pick_sql(name, p) for name in metrics for p in PERCENTILES.values()]
     outer = f"SELECT t.k, {', '.join(picks)} FROM ({sql}) t GROUP BY t.k"
     with connection.cursor() as cursor:
         cursor.execute(outer, params)
@@ -180,25 +213,38 @@ def percentiles(qs, key, metrics):
                 for row in cursor.fetchall()}
 
 
-def _pick_sql(name, num, den):
+def _pick_sql(name, p):
+    """percentile_cont's arithmetic: h = p * (n - 1) in double precision, first row
+    floor(h), and lo + (h - floor(h)) * (hi - lo) when h is not a whole number."""
     m, rn, n = f"t.m_{name}", f"t.rn_{name}", f"t.n_{name}"
-    lo = f"(({num} * ({n} - 1)) / {den})"          # floor(h), integer division
-    frac = f"(({num} * ({n} - 1)) - {den} * {lo})"  # (h - floor(h)) * den, no % (a placeholder)
-    return (f"SUM(CASE WHEN {m} IS NULL THEN NULL "
-            f"WHEN {rn} = {lo} + 1 THEN {m} * ({den} - {frac}) "
-            f"WHEN {rn} = {lo} + 2 THEN {m} * {frac} END) / {den}.0")
+    h = f"({p!r} * ({n} - 1))"
+    lo = f"CAST({h} AS INTEGER)"  # floor: h >= 0 wherever a value exists
+    low = f"MAX(CASE WHEN {rn} = {lo} + 1 THEN {m} END)"
+    high = f"MAX(CASE WHEN {rn} = {lo} + 2 THEN {m} END)"
+    frac = f"MAX({h} - {lo})"
+    return f"CASE WHEN {frac} > 0 THEN {low} + {frac} * ({high} - {low}) ELSE {low} END"
 
 
-def interpolate(values, num, den):
-    """The plain-Python twin of _pick_sql, same arithmetic (used by tests and docs)."""
+def grouped_with_percentiles(window, qs, metrics, **aggregates):
+    """{key: (row of aggregates, {"<metric>_<pct>": raw value})} on either database:
+    at most two queries (plus names), whatever the number of rows."""
+    rows = _rows(window, _grouped(qs, window).annotate(**percentile_aggregates(metrics),
+                                                       **aggregates))
+    windowed = percentiles(qs, _key_expr(window.group_by), metrics)
+    columns = [f"{name}_{pct}" for name in metrics for pct in PERCENTILES]
+    return {key: (row, windowed.get(key) or {c: row.pop(c, None) for c in columns})
+            for key, row in rows.items()}
+
+
+def interpolate(values, p):
+    """The plain-Python twin of percentile_cont, the same double-precision steps."""
     xs = sorted(v for v in values if v is not None)
     if not xs:
         return None
-    lo, frac = divmod(num * (len(xs) - 1), den)
-    total = xs[lo] * (den - frac)
-    if lo + 1 < len(xs):
-        total += xs[lo + 1] * frac
-    return total / den
+    h = p * (len(xs) - 1)
+    lo = math.floor(h)
+    frac = h - lo
+    return xs[lo] + frac * (xs[lo + 1] - xs[lo]) if frac > 0 else xs[lo]
 
 
 # --- SLA and speed-to-lead ---------------------------------------------------------------
@@ -229,34 +275,30 @@ def _speed_columns(pct):
 
 
 def sla_report(window: ReportWindow):
-    qs = handoffs_in(window)
-    rows = _rows(window, _grouped(qs, window).annotate(
+    grouped = grouped_with_percentiles(
+        window, handoffs_in(window), _speed_metrics(with_ack=True),
         handoffs=Count("id"),
         met=Count("id", filter=Q(status="met")),
         breached=Count("id", filter=Q(status="breached")),
         open=Count("id", filter=Q(status="open")),
         closed=Count("id", filter=Q(status="closed")),
         breaches_acknowledged=Count("id", filter=Q(status="breached",
-                                                   acknowledged_at__isnull=False))))
-    pct = percentiles(qs, _key_expr(window.group_by), _speed_metrics(with_ack=True))
-    for key, row in rows.items():
-        p = pct.get(key, {})
+                                                   acknowledged_at__isnull=False)))
+    for row, p in grouped.values():
         row["compliance"] = ratio(row["met"], row["met"] + row["breached"])
         row["ack_median_minutes"] = minutes(p.get("ack_median"))
         row.update(_speed_columns(p))
-    return _sorted(rows)
+    return _sorted({key: row for key, (row, _) in grouped.items()})
 
 
 def speed_report(window: ReportWindow):
-    qs = handoffs_in(window)
-    rows = _rows(window, _grouped(qs, window).annotate(
-        handoffs=Count("id"),
-        touched=Count("id", filter=Q(speed_to_lead_seconds__isnull=False))))
-    pct = percentiles(qs, _key_expr(window.group_by), _speed_metrics(with_ack=False))
-    for key, row in rows.items():
+    grouped = grouped_with_percentiles(
+        window, handoffs_in(window), _speed_metrics(with_ack=False),
+        handoffs=Count("id"), touched=Count("id", filter=Q(speed_to_lead_seconds__isnull=False)))
+    for row, p in grouped.values():
         row["touched_rate"] = ratio(row["touched"], row["handoffs"])
-        row.update(_speed_columns(pct.get(key, {})))
-    return _sorted(rows)
+        row.update(_speed_columns(p))
+    return _sorted({key: row for key, (row, _) in grouped.items()})
 
 
 # --- leakage -------------------------------------------------------------------------------
@@ -297,8 +339,8 @@ def quality_report(window: ReportWindow):
     """One grouped query over (group, verdict, reason, dispute outcome) combinations
     counting distinct leads; pivoting those few combination rows needs no row loop."""
     qs = _with_verdicts(handoffs_in(window))
-    combos = qs.values(k=_key_expr(window.group_by), l=_label_expr(window.group_by),
-                       v=F("verdict"), r=F("reason"), o=F("outcome")).order_by().annotate(
+    combos = qs.values(k=_key_expr(window.group_by), v=F("verdict"), r=F("reason"),
+                       o=F("outcome")).order_by().annotate(
         leads=Count("lead_id", distinct=True))
     totals = _rows(window, _grouped(qs, window).annotate(
         handoffs=Count("id"), leads=Count("lead_id", distinct=True)))
@@ -402,19 +444,19 @@ def revenue_report(window: ReportWindow):
     """Pipeline (open) and revenue (won) per group, currency and sourced-by."""
     opp = "lead__opportunities__"
     aggregated = _credited(handoffs_in(window)).values(
-        k=_key_expr(window.group_by), l=_label_expr(window.group_by),
-        currency=F(f"{opp}currency"), sourced_by=F("lead__sourced_by")).order_by().annotate(
+        k=_key_expr(window.group_by), currency=F(f"{opp}currency"),
+        sourced_by=F("lead__sourced_by")).order_by().annotate(
         opportunities=Count(f"{opp}id"),
         open_opportunities=Count(f"{opp}id", filter=Q(**{f"{opp}status": "open"})),
         pipeline=Sum(f"{opp}amount", filter=Q(**{f"{opp}status": "open"})),
         won=Count(f"{opp}id", filter=Q(**{f"{opp}status": "won"})),
         revenue=Sum(f"{opp}amount", filter=Q(**{f"{opp}status": "won"})))
-    rows = []
-    for item in aggregated:
-        key = key_text(item.pop("k"))
-        label = label_for(window.group_by, key, item.pop("l"))
-        rows.append({"key": key, "label": label, **item,
-                     "pipeline": _money(item["pipeline"]), "revenue": _money(item["revenue"])})
+    items = [{**item, "k": key_text(item["k"])} for item in aggregated]
+    names = _names(window.group_by, {item["k"] for item in items})
+    rows = [{"key": item.pop("k"), **item, "pipeline": _money(item["pipeline"]),
+             "revenue": _money(item["revenue"])} for item in items]
+    for row in rows:
+        row["label"] = label_for(window.group_by, row["key"], names.get(row["key"]))
     return sorted(rows, key=lambda r: (r["label"].lower(), r["key"], r["currency"],
                                        r["sourced_by"]))
 

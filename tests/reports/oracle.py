@@ -47,8 +47,8 @@ def _ratio(a, b):
     return None if not b else round(a / b, 4)
 
 
-def _minutes(seconds_list, num, den):
-    value = interpolate(seconds_list, num, den)
+def _minutes(seconds_list, p):
+    value = interpolate(seconds_list, p)
     return None if value is None else round(value / 60, 2)
 
 
@@ -56,10 +56,10 @@ def _speed(hs):
     wall = [h.speed_to_lead_seconds for h in hs if h.speed_to_lead_seconds is not None]
     biz = [h.speed_to_lead_business_seconds for h in hs
            if h.speed_to_lead_business_seconds is not None]
-    return {"speed_to_lead_median_minutes": _minutes(wall, 1, 2),
-            "speed_to_lead_p90_minutes": _minutes(wall, 9, 10),
-            "speed_to_lead_business_median_minutes": _minutes(biz, 1, 2),
-            "speed_to_lead_business_p90_minutes": _minutes(biz, 9, 10)}
+    return {"speed_to_lead_median_minutes": _minutes(wall, 0.5),
+            "speed_to_lead_p90_minutes": _minutes(wall, 0.9),
+            "speed_to_lead_business_median_minutes": _minutes(biz, 0.5),
+            "speed_to_lead_business_p90_minutes": _minutes(biz, 0.9)}
 
 
 def sla(start, end, group_by):
@@ -72,7 +72,7 @@ def sla(start, end, group_by):
         rows[key] = {"key": key, "label": labels[key], "handoffs": len(hs), **count,
                      "compliance": _ratio(count["met"], count["met"] + count["breached"]),
                      "breaches_acknowledged": len(acked),
-                     "ack_median_minutes": _minutes(waits, 1, 2), **_speed(hs)}
+                     "ack_median_minutes": _minutes(waits, 0.5), **_speed(hs)}
     return rows
 
 

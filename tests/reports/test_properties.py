@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db.models import Count, F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -197,5 +198,24 @@ def test_funnel_and_revenue_match_the_plain_computation(reps, specs, group_by):
 def test_percentile_definition_is_linear_interpolation(values, median, p90):
     def rounded(value):
         return None if value is None else round(value, 9)
-    assert rounded(selectors.interpolate(values, 1, 2)) == median
-    assert rounded(selectors.interpolate(values, 9, 10)) == p90
+    assert rounded(selectors.interpolate(values, 0.5)) == median
+    assert rounded(selectors.interpolate(values, 0.9)) == p90
+
+
+@SETTINGS
+@given(values=st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1,
+                       max_size=12))
+def test_raw_percentiles_equal_the_plain_definition_to_the_last_bit(cast, values):
+    """Unrounded: percentile_cont (PostgreSQL) and the window path (SQLite) both equal
+    the plain interpolation exactly, so the two databases agree to the last bit."""
+    Handoff.objects.all().delete()
+    Handoff.objects.bulk_create([
+        Handoff(lead=Lead.objects.get_or_create(crm="acme", external_id=f"P{i}")[0],
+                rep=cast.rep, heat="hot", handed_off_at=START + timedelta(minutes=i),
+                speed_to_lead_seconds=v) for i, v in enumerate(values)])
+    metrics = {"v": F("speed_to_lead_seconds")}
+    window = _window("rep")
+    [(_, raw)] = selectors.grouped_with_percentiles(window, selectors.handoffs_in(window),
+                                                    metrics, n=Count("id")).values()
+    assert raw == {"v_median": selectors.interpolate(values, 0.5),
+                   "v_p90": selectors.interpolate(values, 0.9)}
