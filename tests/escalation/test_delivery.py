@@ -189,3 +189,17 @@ def test_sweep_enqueues_delivery_on_commit(cast, clock, slack, django_capture_on
         sweep.sweep()
     assert Escalation.objects.get().status == "sent"
     assert len(slack.to("/api/chat.postMessage")) == 1
+
+
+def test_deliver_due_task_reaps_and_sends_what_is_due(cast, clock, slack, settings):
+    from slawatch.escalation import tasks
+
+    settings.SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = 60
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.claim(row.pk, timezone.now())  # a worker took it and died
+    assert tasks.deliver_due() == 0
+    clock.move_to(timezone.now() + timedelta(seconds=61))
+    assert tasks.deliver_due() == 1  # Celery runs eagerly in tests: sent right here
+    row.refresh_from_db()
+    assert row.status == "sent"
+    assert len(slack.to("/api/chat.postMessage")) == 1
