@@ -228,3 +228,32 @@ def test_the_rep_answers_a_dispute_in_the_admin(org, leads, login):
     assert response.status_code == 302
     assert DisputeComment.objects.get().author == org.rep
     assert login(org.rep_user).get(f"/admin/quality/qualitydispute/{dispute.pk}/resolve/").status_code == 403
+
+
+def test_rep_adds_feedback_from_the_feedback_list_through_the_service(org, leads, login):
+    client = login(org.rep_user)
+    add = client.get("/admin/quality/leadfeedback/add/")
+    choices = {int(str(c)) for c, _ in add.context["adminform"].form.fields["lead"].choices if c}
+    assert choices == {leads["east"].pk}
+    response = client.post("/admin/quality/leadfeedback/add/",
+                           {"lead": leads["east"].pk, "verdict": "accepted", "rating": "5"})
+    assert response.status_code == 302
+    feedback = LeadFeedback.objects.get()
+    assert (feedback.given_by, feedback.verdict, feedback.rating) == (org.rep, "accepted", 5)
+    other = LeadFeedback.objects.create(lead=leads["east2"], given_by=org.rep2, verdict="accepted")
+    assert client.get(f"/admin/quality/leadfeedback/{other.pk}/change/").status_code == 404
+    manager = login(org.manager_user)
+    assert manager.get(f"/admin/quality/leadfeedback/{other.pk}/change/").status_code == 200
+    assert manager.post(f"/admin/quality/leadfeedback/{other.pk}/change/",
+                        {"verdict": "rejected", "reason": "duplicate"}).status_code == 403
+
+
+def test_handoff_ownership_history_records_who_reassigned(org, leads, login):
+    handoff = Handoff.objects.get(lead=leads["east"])
+    client = login(org.manager_user)
+    client.post("/admin/quality/slaboard/", {"action": "reassign", "handoff": handoff.pk,
+                                             "rep": org.rep2.pk})
+    latest = handoff.history.latest()
+    assert (latest.close_reason, latest.history_user) == ("reassigned", org.manager_user)
+    html = client.get(f"/admin/leads/handoff/{handoff.pk}/history/").content.decode()
+    assert "2 entries" in html and "manager" in html
