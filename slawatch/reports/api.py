@@ -20,6 +20,8 @@ from slawatch.reports import params, scoping
 from slawatch.reports.families import FAMILIES, FLOAT, INT
 
 FORMATS = ("json", "csv", "api")
+ERROR = inline_serializer("ReportError", {"error": serializers.CharField(
+    help_text="what is wrong with the parameters")})
 
 
 class BadReportParameter(APIException):
@@ -97,7 +99,6 @@ def _schema(family):
     title = family.name.capitalize()
     row = inline_serializer(f"{title}ReportRow", {c.name: _field(c) for c in family.columns})
     body = inline_serializer(f"{title}Report", {"rows": serializers.ListField(child=row)})
-    error = inline_serializer("ReportError", {"error": serializers.CharField()})
     if family.group_bys:
         parameters = [
             OpenApiParameter("group_by", str, enum=list(family.group_bys),
@@ -112,9 +113,11 @@ def _schema(family):
     parameters.append(OpenApiParameter("format", str, enum=["json", "csv"],
                                        description="csv: the same rows as text/csv"))
     return extend_schema(
-        summary=family.title, description=family.summary, parameters=parameters,
+        summary=family.title, parameters=parameters,
+        description=f"{family.summary} Every column is defined in its description here and "
+                    "in docs/KPIS.md; percentiles interpolate linearly between closest ranks.",
         responses={(200, "application/json"): body, (200, "text/csv"): OpenApiTypes.STR,
-                   400: error}, tags=["reports"])
+                   400: ERROR}, tags=["reports"])
 
 
 def report_view(name):
