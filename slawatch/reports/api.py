@@ -41,8 +41,16 @@ class CSVRenderer(BaseRenderer):
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(data.get("rows", []))
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in data.get("rows", []))
         return out.getvalue().encode(self.charset)
+
+
+def _cell(value):
+    """Text from the CRM (a campaign called "=HYPERLINK(…)") must not become a formula
+    when the CSV is opened in a spreadsheet (OWASP CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 class ReportView(APIView):

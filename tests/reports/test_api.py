@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from slawatch.quality import roles
-from tests.reports.builders import T0, handoff, window_params
+from tests.reports.builders import T0, handoff, lead, window_params
 
 SLA_COLUMNS = {"key", "label", "handoffs", "met", "breached", "open", "compliance",
                "speed_to_lead_median_minutes", "speed_to_lead_p90_minutes"}
@@ -138,3 +138,12 @@ def test_openapi_schema_defines_every_figure(admin_api):
     for name in ("speed", "leakage", "quality", "funnel", "revenue", "commitments"):
         props = schema["components"]["schemas"][f"{name.capitalize()}ReportRow"]["properties"]
         assert all(p.get("description") for p in props.values()), name
+
+
+def test_csv_cells_from_crm_text_cannot_become_formulas(admin_api, cast):
+
+    handoff(cast.rep, lead_=lead(campaign='=HYPERLINK("http://evil.example","x")'))
+    response = admin_api.get("/api/v1/reports/sla/", window_params(group_by="campaign",
+                                                                    format="csv"))
+    [row] = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert row["key"].startswith("'=HYPERLINK(")
