@@ -71,3 +71,24 @@ def test_dashboard_needs_a_staff_login(client, django_user_model):
     client.force_login(django_user_model.objects.create_user("plain", password="pw"))
     response = client.get("/admin/reports/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_admin_index_links_to_the_reports(staff_client):
+    html = staff_client.get("/admin/").content.decode()
+    assert 'href="/admin/reports/report/"' in html
+    response = staff_client.get("/admin/reports/report/", {"family": "leakage", **RANGE})
+    assert response.status_code == 200 and 'id="report-table"' in response.content.decode()
+
+
+def test_a_rep_sees_only_their_own_rows_on_the_dashboard(client, django_user_model, cast):
+    from django.contrib.auth.models import Group
+    handoff(cast.rep, status="met", stl_minutes=5)
+    handoff(cast.rep2, status="met", stl_minutes=2)
+    user = django_user_model.objects.create_user("ravi", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="rep")[0])
+    cast.rep2.user = user
+    cast.rep2.save()
+    client.force_login(user)
+    html = client.get("/admin/reports/", {"family": "sla", **RANGE}).content.decode()
+    table = html[html.index('id="report-table"'):]
+    assert "Ravi Rep" in table and "Rita Rep" not in table
