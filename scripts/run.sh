@@ -63,8 +63,11 @@ if [ -z "${EMAIL_BACKEND:-}" ] && [ -z "${EMAIL_HOST:-}" ]; then
 else
   MAIL_NOTE="${EMAIL_BACKEND:-SMTP via $EMAIL_HOST}"
 fi
-BROKER_NOTE=${REDIS_URL:+Redis ($REDIS_URL)}
+# Named, not printed: the URLs may carry passwords.
+BROKER_NOTE=${REDIS_URL:+Redis (REDIS_URL)}
 BROKER_NOTE=${BROKER_NOTE:-"kombu filesystem transport in $VAR/broker"}
+DB_NOTE=${DATABASE_URL:+${DATABASE_URL%%:*} (DATABASE_URL)}
+DB_NOTE=${DB_NOTE:-"SQLite db.sqlite3"}
 
 PIDS=()
 cleanup() {
@@ -128,7 +131,7 @@ fi
 
 cat <<EOF
 
-slawatch is running (embedded default: ${DATABASE_URL:-SQLite db.sqlite3}, $BROKER_NOTE)
+slawatch is running (database: $DB_NOTE, broker: $BROKER_NOTE)
 
   live demo (escalations, Slack sink, mail): $BASE/demo/
   admin:                                     $BASE/admin/

@@ -42,6 +42,28 @@ def alive(pid):
     return True
 
 
+def backing_services(tmp_path):
+    """The embedded default (SQLite, filesystem broker) — or, when the suite runs on
+    PostgreSQL, a scratch PostgreSQL database and a private Redis database, which
+    proves that DATABASE_URL and REDIS_URL switch `make run` to real servers."""
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith("postgres"):
+        return {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}, "kombu filesystem"
+    import psycopg
+    import redis
+
+    name = "slawatch_ops_make_run"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    env = {"DATABASE_URL": database_url.rsplit("/", 1)[0] + f"/{name}"}
+    redis_url = os.environ.get("REDIS_URL")
+    assert redis_url, "the PostgreSQL run expects the test Redis (scripts/services.sh env)"
+    env["REDIS_URL"] = redis_url.rsplit("/", 1)[0] + "/13"  # a database no other test uses
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    return env, "Redis"
+
+
 @pytest.mark.slow
 def test_make_run_reaches_live_escalations_and_ctrl_c_stops_everything(tmp_path):
     port = free_port()
@@ -49,9 +71,9 @@ def test_make_run_reaches_live_escalations_and_ctrl_c_stops_everything(tmp_path)
            if k not in ("REDIS_URL", "DATABASE_URL", "SLAWATCH_TEST_DB_NAME", "SECRET_KEY",
                         "SLAWATCH_EVENTS_SECRET", "SLACK_BOT_TOKEN", "EMAIL_BACKEND",
                         "DJANGO_SETTINGS_MODULE")}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SLAWATCH_PORT=str(port),
-               SLAWATCH_VAR_DIR=str(tmp_path / "var"), STATIC_ROOT=str(tmp_path / "static"),
-               SLAWATCH_DEMO_FAST="1")
+    services, broker = backing_services(tmp_path)
+    env.update(services, SLAWATCH_PORT=str(port), SLAWATCH_VAR_DIR=str(tmp_path / "var"),
+               STATIC_ROOT=str(tmp_path / "static"), SLAWATCH_DEMO_FAST="1")
     log = open(tmp_path / "run.log", "w")
     proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -67,6 +89,8 @@ def test_make_run_reaches_live_escalations_and_ctrl_c_stops_everything(tmp_path)
         output = (tmp_path / "run.log").read_text()
         assert 'class="sent"' in page, f"no delivered escalation within budget:\n{output[-3000:]}"
         assert f"{base}/admin/" in output and "slawatch-demo" in output  # URL and logins printed
+        assert f"broker: {broker}" in output  # the broker it says it uses
+        assert "postgres://" not in output  # URLs (and their passwords) are not printed
         assert "Slack (local sink)" in page
         assert get(f"{base}/readyz")[0] == 200
         children = [int(pid) for pid in (tmp_path / "var" / "run.pids").read_text().split()]
