@@ -50,13 +50,13 @@ def send_digests() -> int:
 
 
 @shared_task(ignore_result=True)
-def update_slack_message(response_url: str, text: str) -> None:
+def update_slack_message(response_url: str, text: str, blocks: list | None = None) -> None:
     """After a button click: replace the message (best effort, with a timeout)."""
     from django.conf import settings
 
     from slawatch.escalation.channels.slack import update_message
 
     try:
-        update_message(response_url, text, None, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
+        update_message(response_url, text, blocks, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
     except Exception:
         log.warning("could not update the Slack message via response_url", exc_info=True)

@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from slack_sdk.signature import SignatureVerifier
 
+from slawatch.escalation.channels.slack import after_action
 from slawatch.escalation.services import SLACK_ACTIONS, slack_action_apply
 from slawatch.leads.models import Handoff
 
@@ -40,8 +41,8 @@ def _verified(request) -> bool:
         signature=request.headers.get("X-Slack-Signature"))
 
 
-def _parse(request) -> tuple[str, int, str, str]:
-    """(action_id, handoff id, slack user id, response_url) from the form's `payload`."""
+def _parse(request) -> tuple[str, int, str, str, list]:
+    """(action_id, handoff id, slack user id, response_url, the message's blocks)."""
     raw = request.POST.get("payload")
     if not raw:
         raise BadInteraction("form field 'payload' is missing")
@@ -61,7 +62,9 @@ def _parse(request) -> tuple[str, int, str, str]:
     user = (payload.get("user") or {}).get("id")
     if not isinstance(user, str) or not user:
         raise BadInteraction("user.id is missing")
-    return action["action_id"], int(value[8:]), user, str(payload.get("response_url") or "")
+    blocks = (payload.get("message") or {}).get("blocks")
+    return (action["action_id"], int(value[8:]), user, str(payload.get("response_url") or ""),
+            blocks if isinstance(blocks, list) else [])
 
 
 @csrf_exempt
@@ -72,7 +75,7 @@ def slack_interactions(request):
     if not _verified(request):
         return _error(401, "invalid or stale Slack signature")
     try:
-        action_id, handoff_id, user_id, response_url = _parse(request)
+        action_id, handoff_id, user_id, response_url, blocks = _parse(request)
     except BadInteraction as exc:
         return _error(400, str(exc))
     handoff = Handoff.objects.filter(pk=handoff_id).first()
@@ -81,16 +84,17 @@ def slack_interactions(request):
     outcome = slack_action_apply(action_id=action_id, handoff=handoff, slack_user_id=user_id,
                                  snooze_minutes=settings.SLAWATCH_SNOOZE_MINUTES)
     if response_url.startswith("https://") or response_url.startswith("http://"):
-        _update_later(response_url, f"{outcome} · {handoff.lead}")
+        text = f"{outcome} · {handoff.lead}"
+        _update_later(response_url, text, after_action(blocks, action_id, text))
     return HttpResponse(status=200)
 
 
-def _update_later(response_url, text):
+def _update_later(response_url, text, blocks):
     from slawatch.escalation.tasks import update_slack_message
 
     def enqueue():
         try:
-            update_slack_message.delay(response_url, text)
+            update_slack_message.delay(response_url, text, blocks)
         except Exception:  # broker down: the click already did its work
             log.warning("could not queue the Slack message update", exc_info=True)
 

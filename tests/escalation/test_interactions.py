@@ -24,6 +24,11 @@ def test_signature_helper_matches_the_slack_sdk_vector():
         "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 
 
+MESSAGE_BLOCKS = [
+    {"type": "header", "block_id": "h", "text": {"type": "plain_text", "text": "Lead SLA breached"}},
+    {"type": "actions", "block_id": "slawatch_actions", "elements": []}]
+
+
 def _form(action_id, handoff_id, response_url="", user="U0456EFGH"):
     payload = {
         "type": "block_actions",
@@ -34,7 +39,8 @@ def _form(action_id, handoff_id, response_url="", user="U0456EFGH"):
         "trigger_id": "7234567890123.1234567890.0a1b2c3d4e5f60718293a4b5c6d7e8f9",
         "team": {"id": "T0123ABCD", "domain": "acme"}, "enterprise": None,
         "is_enterprise_install": False, "channel": {"id": "C0123ABCD", "name": "sales"},
-        "message": {"type": "message", "ts": "1718000123.000200", "text": "SLA breach"},
+        "message": {"type": "message", "ts": "1718000123.000200", "text": "SLA breach",
+                    "blocks": MESSAGE_BLOCKS},
         "state": {"values": {}}, "response_url": response_url,
         "actions": [{"type": "button", "action_id": action_id, "block_id": "slawatch_actions",
                      "text": {"type": "plain_text", "text": "Acknowledge", "emoji": True},
@@ -68,6 +74,9 @@ def test_acknowledge_button_acks_before_answering_and_updates_the_message(
     [update] = slack.to("/actions/T1/123/abc")
     assert update.json()["replace_original"] is True
     assert update.json()["text"].startswith("Acknowledged by <@U0456EFGH>")
+    blocks = update.json()["blocks"]
+    assert [b["type"] for b in blocks] == ["header", "context"]  # no buttons left to click
+    assert blocks[-1]["elements"][0]["text"].startswith("Acknowledged by <@U0456EFGH>")
 
 
 def test_click_by_a_known_person_is_linked_to_them(client, breached, cast):

@@ -47,3 +47,13 @@ def test_digest_stays_under_fifty_blocks():
     body = slack.digest_payload({"count": 75, "items": items, "more": 15})
     assert body["text"] == "SLA digest: 75 escalations"
     assert len(body["blocks"]) == 50
+
+
+def test_after_snooze_the_buttons_stay_and_the_outcome_is_appended():
+    blocks = slack.payload(FACTS)["blocks"]
+    updated = slack.after_action(blocks, "slawatch_snooze", "Snoozed 30 min by <@U1>")
+    assert updated[:-1] == blocks
+    assert updated[-1] == {"type": "context", "elements": [
+        {"type": "mrkdwn", "text": "Snoozed 30 min by <@U1>"}]}
+    acked = slack.after_action(blocks, "slawatch_ack", "Acknowledged by <@U1>")
+    assert [b["type"] for b in acked] == ["header", "section", "context"]

@@ -164,6 +164,16 @@ def _classify_api_error(exc: SlackApiError):
     return PermanentError(message, status_code=status)
 
 
+def after_action(blocks: list, action_id: str, outcome: str) -> list:
+    """The clicked message, updated: the outcome appended; the buttons removed once the
+    handoff is acknowledged or reassigned (a snooze keeps them for a later click)."""
+    keep_buttons = action_id == "slawatch_snooze"
+    kept = [b for b in blocks if isinstance(b, dict)
+            and (keep_buttons or b.get("block_id") != "slawatch_actions")]
+    note = {"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(outcome, SECTION_MAX)}]}
+    return kept[:49] + [note]
+
+
 def update_message(response_url: str, text: str, blocks: list | None, timeout: int) -> int:
     """Replace the clicked message (best effort). Returns the HTTP status."""
     client = WebhookClient(response_url, timeout=timeout, retry_handlers=[])
