@@ -217,7 +217,8 @@ class QualityDisputeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
                      name="quality_qualitydispute_resolve"), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "can_resolve": self._can_resolve(request, object_id)}
+        extra_context = {**(extra_context or {}),
+                         "can_resolve": self._can_resolve(request, object_id)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _can_resolve(self, request, object_id):

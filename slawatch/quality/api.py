@@ -62,6 +62,9 @@ class FeedbackSerializer(serializers.ModelSerializer):
         return getattr(obj, "effective_verdict", None) or obj.verdict
 
     def validate(self, attrs):
+        if self.instance is not None and attrs.get("lead", self.instance.lead) != self.instance.lead:
+            raise serializers.ValidationError({"lead": "feedback stays on its lead; "
+                                                       "POST a new one for another lead"})
         merged = {name: getattr(self.instance, name) for name in
                   ("lead", "verdict", "reason", "rating", "comment")} if self.instance else {}
         merged.update(attrs)
@@ -105,7 +108,8 @@ class FeedbackViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
     def _give(self, data):
         person = scoping.person_of(self.request.user)
         if person is None:
-            raise PermissionDenied("your user is not linked to a person, so it cannot give feedback")
+            raise PermissionDenied("your user is not linked to a person, "
+                                   "so it cannot give feedback")
         try:
             return services.feedback_give(
                 lead=data["lead"], by=person, verdict=data["verdict"],

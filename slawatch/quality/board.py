@@ -63,9 +63,10 @@ def _candidates(user):
 def chart_data(user, now):
     since = now - timedelta(days=WINDOW_DAYS)
     recent = scoping.handoffs_for(user).filter(handed_off_at__gte=since)
-    by_day = {row["day"]: row for row in recent.annotate(day=TruncDate("handed_off_at"))
-              .values("day").annotate(met=Count("pk", filter=Q(status=HandoffStatus.MET)),
-                                      breached=Count("pk", filter=Q(status=HandoffStatus.BREACHED)))}
+    per_day = recent.annotate(day=TruncDate("handed_off_at")).values("day").annotate(
+        met=Count("pk", filter=Q(status=HandoffStatus.MET)),
+        breached=Count("pk", filter=Q(status=HandoffStatus.BREACHED)))
+    by_day = {row["day"]: row for row in per_day}
     days = [(now - timedelta(days=n)).date() for n in range(WINDOW_DAYS - 1, -1, -1)]
     compliance = []
     for day in days:

@@ -49,8 +49,9 @@ class LeadFeedback(models.Model):
             # One verdict per rep per lead: a second one replaces the first (history keeps it).
             models.UniqueConstraint(fields=["lead", "given_by"], name="feedback_one_per_rep",
                                     condition=Q(given_by__isnull=False)),
-            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
-                                   name="feedback_rating_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="feedback_rating_1_to_5"),
             models.CheckConstraint(
                 condition=(Q(verdict=Verdict.REJECTED) & ~Q(reason=""))
                 | (Q(verdict=Verdict.ACCEPTED) & Q(reason="")),

@@ -54,7 +54,8 @@ def test_acknowledge_from_the_board_takes_the_breach_off_the_top(org, board_data
     response = client.post(BOARD, {"action": "acknowledge", "handoff": handoff.pk}, follow=True)
     handoff.refresh_from_db()
     assert handoff.acknowledged_at is not None and handoff.acknowledged_by == "Maya Manager"
-    unacked = [r["handoff"].lead.external_id for r in response.context["rows"] if r["unacked_breach"]]
+    unacked = [r["handoff"].lead.external_id for r in response.context["rows"]
+               if r["unacked_breach"]]
     assert unacked == []
     assert "Acknowledged Lead L-1" in response.content.decode()
 

@@ -36,7 +36,8 @@ def test_rep_lists_only_their_own_leads_and_handoffs(org, leads, login):
     page = client.get("/admin/leads/lead/").content.decode()
     assert "Lead L-E" in page and "Lead L-W" not in page and "Lead L-E2" not in page
     handoffs = client.get("/admin/leads/handoff/")
-    assert list(handoffs.context["cl"].queryset.values_list("lead__external_id", flat=True)) == ["L-E"]
+    listed = handoffs.context["cl"].queryset.values_list("lead__external_id", flat=True)
+    assert list(listed) == ["L-E"]
 
 
 def test_manager_sees_the_team_but_not_the_other_team(org, leads, login):
@@ -57,7 +58,8 @@ def test_rep_rejects_a_lead_inline_and_history_records_who(org, leads, login):
     response = client.post(lead_url(leads["east"]), form)
     assert response.status_code == 302, _errors(response)
     feedback = LeadFeedback.objects.get()
-    assert (feedback.given_by, feedback.verdict, feedback.reason) == (org.rep, "rejected", "no_budget")
+    assert (feedback.given_by, feedback.verdict, feedback.reason) == \
+        (org.rep, "rejected", "no_budget")
     assert feedback.history.get().history_user == org.rep_user
     history = client.get(f"/admin/quality/leadfeedback/{feedback.pk}/history/")
     assert history.status_code == 200 and "rep" in history.content.decode()
@@ -227,7 +229,8 @@ def test_the_rep_answers_a_dispute_in_the_admin(org, leads, login):
         "comments-0-body": "They said no budget twice", "comments-0-dispute": str(dispute.pk)})
     assert response.status_code == 302
     assert DisputeComment.objects.get().author == org.rep
-    assert login(org.rep_user).get(f"/admin/quality/qualitydispute/{dispute.pk}/resolve/").status_code == 403
+    resolve = f"/admin/quality/qualitydispute/{dispute.pk}/resolve/"
+    assert login(org.rep_user).get(resolve).status_code == 403
 
 
 def test_rep_adds_feedback_from_the_feedback_list_through_the_service(org, leads, login):

@@ -156,3 +156,19 @@ def test_the_rep_and_marketing_discuss_a_dispute(org, leads):
     assert api(org.west_rep_user).post(url, {"body": "hi"}, format="json").status_code == 404
     thread = api(org.marketer_user).get(url.replace("comment/", ""))
     assert [c["body"] for c in thread.json()["comments"]] == ["They told me no budget."]
+
+
+def test_rep_patches_own_feedback_but_not_its_lead_nor_anothers(org, leads):
+    mine = LeadFeedback.objects.create(lead=leads["east"], given_by=org.rep, verdict="accepted")
+    client = api(org.rep_user)
+    changed = client.patch(f"/api/v1/feedback/{mine.pk}/", {"rating": 3}, format="json")
+    assert changed.status_code == 200 and changed.json()["rating"] == 3
+    other_own = assign("L-E3", "rep-7")
+    moved = client.patch(f"/api/v1/feedback/{mine.pk}/", {"lead": other_own.pk}, format="json")
+    assert moved.status_code == 400 and "stays on its lead" in str(moved.json())
+    theirs = LeadFeedback.objects.create(lead=leads["east2"], given_by=org.rep2, verdict="accepted")
+    assert client.patch(f"/api/v1/feedback/{theirs.pk}/", {"rating": 1},
+                        format="json").status_code == 404
+    assert api(org.manager_user).patch(f"/api/v1/feedback/{theirs.pk}/", {"rating": 1},
+                                       format="json").status_code == 403
+    assert LeadFeedback.objects.get(pk=theirs.pk).rating is None

@@ -109,10 +109,12 @@ def test_an_overturned_rejection_counts_as_accepted(org, lead):
     assert selectors.effective_verdict(feedback) == "rejected"
     services.dispute_resolve(dispute=dispute, by=org.manager, outcome="overturned", comment="ok")
     assert selectors.effective_verdict(feedback) == "accepted"
-    verdicts = dict(selectors.feedback_with_effective_verdict().values_list("pk", "effective_verdict"))
+    verdicts = dict(selectors.feedback_with_effective_verdict()
+                    .values_list("pk", "effective_verdict"))
     assert verdicts == {feedback.pk: "accepted", kept.pk: "rejected"}
     from slawatch.leads.models import Lead
-    by_lead = dict(Lead.objects.annotate(v=selectors.lead_effective_verdict()).values_list("pk", "v"))
+    by_lead = dict(Lead.objects.annotate(v=selectors.lead_effective_verdict())
+                   .values_list("pk", "v"))
     assert by_lead == {lead.pk: "accepted", other.pk: "rejected"}
 
 
