@@ -1,11 +1,13 @@
 """The reports dashboard in the admin (/admin/reports/): the same selectors as the API,
 a table, an inline SVG chart, range and grouping filters, and a CSV link."""
 
+from datetime import time
 from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from slawatch.reports import charts, params, scoping, selectors
@@ -29,7 +31,8 @@ def dashboard(request):
     except params.BadParameter as exc:
         return _error(request, context, str(exc))
     api = reverse(f"report-{family.name}")
-    context.update(filters=filters, columns=family.columns, rows=_cells(rows, family),
+    context.update(filters=filters, keep=urlencode({k: v for k, v in filters.items()
+                                                    if k != "quarter"}), columns=family.columns, rows=_cells(rows, family),
                    chart=_chart(family, rows),
                    csv_url=f"{api}?{urlencode({**filters, 'format': 'csv'})}")
     return TemplateResponse(request, "reports/dashboard.html", context)
@@ -48,9 +51,17 @@ def _compute(request, family):
                                commitments_scope=scoping.commitment_scope(request.user))
         return rows, {"quarter": f"{year}-Q{quarter}"}
     window = params.parse_window(request.GET, scope=scope)
-    filters = {"group_by": window.group_by, "start": window.start.isoformat(),
-               "end": window.end.isoformat()}
+    filters = {"group_by": window.group_by, "start": _instant(window.start),
+               "end": _instant(window.end)}
     return family.selector(window), filters
+
+
+def _instant(value):
+    """Short but exact: a date at local midnight, else the datetime to the second."""
+    local = timezone.localtime(value)
+    if local.time() == time.min:
+        return local.date().isoformat()
+    return local.isoformat(timespec="seconds")
 
 
 def _cells(rows, family):
@@ -71,7 +82,8 @@ def _chart(family, rows):
               for row in rows]
     series = {name.replace("_", " "): [_number(row.get(name)) for row in rows]
               for name in family.chart}
-    return mark_safe(charts.grouped_bars(family.title, labels, series, percent=percent))
+    title = family.title if len(series) == 1 else f"{family.title}: {' vs '.join(series)}"
+    return mark_safe(charts.grouped_bars(title, labels, series, percent=percent))
 
 
 def _number(value):

@@ -92,3 +92,9 @@ def test_a_rep_sees_only_their_own_rows_on_the_dashboard(client, django_user_mod
     html = client.get("/admin/reports/", {"family": "sla", **RANGE}).content.decode()
     table = html[html.index('id="report-table"'):]
     assert "Ravi Rep" in table and "Rita Rep" not in table
+
+
+def test_family_tabs_keep_the_range_and_grouping(staff_client):
+    html = staff_client.get("/admin/reports/", {"family": "sla", "group_by": "heat",
+                                                **RANGE}).content.decode()
+    assert 'href="?family=leakage&amp;group_by=heat&amp;start=2026-11-01&amp;end=2026-12-01"' in html
