@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -40,16 +40,26 @@ def feedback_give(*, lead: Lead, by: Person, verdict: str, reason: str = "",
     """
     if verdict == Verdict.ACCEPTED:
         reason = ""  # a reason only qualifies a rejection
+    values = {"verdict": verdict, "reason": reason or "", "rating": rating,
+              "comment": comment or ""}
+    try:
+        return _give(lead, by, values)
+    except IntegrityError:
+        # Two first verdicts raced and the unique constraint kept one: replace it.
+        return _give(lead, by, values)
+
+
+def _give(lead, by, values):
     with transaction.atomic():
         feedback = (LeadFeedback.objects.select_for_update()
                     .filter(lead=lead, given_by=by).first())
         created = feedback is None
         feedback = feedback or LeadFeedback(lead=lead, given_by=by)
-        feedback.verdict, feedback.reason = verdict, reason or ""
-        feedback.rating, feedback.comment = rating, comment or ""
+        for name, value in values.items():
+            setattr(feedback, name, value)
         feedback.full_clean(exclude=["lead", "given_by"], validate_constraints=False)
         feedback.save()
-        if verdict == Verdict.ACCEPTED:
+        if feedback.verdict == Verdict.ACCEPTED:
             for dispute in feedback.disputes.filter(outcome=DisputeOutcome.OPEN):
                 _close(dispute, DisputeOutcome.WITHDRAWN, by=by,
                        comment="the rep changed the verdict to accepted")
