@@ -7,6 +7,7 @@ events by their ids, so `make run` can call it on every start.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -143,3 +144,17 @@ def _commitments(people):
         if person is not None and person.role == "rep":
             Commitment.objects.get_or_create(rep=person, year=today.year, quarter=quarter,
                                              defaults={"leads_committed": 40})
+
+
+def close_stale_simulated(older_than_minutes: int = 15) -> int:
+    """Disqualify simulated leads a previous `make run` left open (its simulator was
+    stopped before their scripted end), so their repeats do not ring forever."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stale = Lead.objects.filter(crm=cast.CRM, external_id__startswith="SIM-",
+                                status="open", created_at__lt=cutoff)
+    events = [DomainEvent.parse({
+        "event_id": f"{lead.external_id}-demo-cleanup", "type": "lead.disqualified",
+        "occurred_at": timezone.now().isoformat(), "crm": cast.CRM,
+        "lead": {"external_id": lead.external_id}}) for lead in stale]
+    apply_events(events)
+    return len(events)

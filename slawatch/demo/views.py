@@ -130,3 +130,14 @@ def index(request):
 def status(request):
     """The same counts as JSON, for scripts (bench/demo_check.sh, tests)."""
     return JsonResponse(_live_counts())
+
+
+@never_cache
+@require_GET
+@demo_only
+def slack_sink_messages(request):
+    """What the sink received, newest first (also shown on /demo/)."""
+    rows = SlackSinkMessage.objects.all()[:100]
+    return JsonResponse({"messages": [
+        {"received_at": m.received_at.isoformat(), "method": m.method, "channel": m.channel,
+         "text": m.text, "payload": m.payload} for m in rows]})

@@ -97,6 +97,10 @@ def test_slack_sdk_messages_land_in_the_local_sink(live_server, settings):
     stored = list(SlackSinkMessage.objects.order_by("id").values_list("method", "channel", "text"))
     assert stored == [("chat.postMessage", "U0MAYA", "SLA breached: Ana Ruiz"),
                       ("webhook", "#north-america", "team channel: breach")]
+    import requests
+
+    listed = requests.get(f"{live_server.url}/demo/slack-sink/", timeout=5).json()["messages"]
+    assert [m["text"] for m in listed] == ["team channel: breach", "SLA breached: Ana Ruiz"]
     with pytest.raises(SlackApiError, match="not_authed"):
         WebClient(token="", base_url=f"{live_server.url}/demo/slack-sink/").chat_postMessage(
             channel="U0MAYA", text="no token")
@@ -202,3 +206,32 @@ def test_simulator_signature_is_the_documented_hmac():
                         hashlib.sha256).hexdigest()
     assert captured["headers"]["X-Slawatch-Signature"] == f"t=1700000000,v1={expected}"
     assert captured["url"] == "http://127.0.0.1:1/webhooks/events/"
+
+
+def test_a_restart_closes_simulated_leads_an_earlier_run_left_open(cast_free_org):
+    import time_machine
+
+    from slawatch.leads.services import apply_events
+
+    earlier = timezone.now() - timedelta(hours=2)
+    with time_machine.travel(earlier, tick=False):
+        apply_events([DomainEvent.parse({
+            "event_id": f"old-{kind}", "type": kind, "occurred_at": earlier.isoformat(),
+            "crm": cast.CRM, "lead": {"external_id": "SIM-1-0001", "owner": "rep-101",
+                                      "heat": "hot"}}) for kind in ("lead.created",
+                                                                   "lead.assigned")])
+        apply_events([DomainEvent.parse({
+            "event_id": "fresh", "type": "lead.assigned", "occurred_at": earlier.isoformat(),
+            "crm": cast.CRM, "lead": {"external_id": "H-20260101-000", "owner": "rep-101"}})])
+    handoff = Handoff.objects.get(lead__external_id="SIM-1-0001")
+    assert handoff.next_due_at is not None  # would keep paging the manager
+    assert setup.close_stale_simulated() == 1
+    handoff.refresh_from_db()
+    assert handoff.lead.status == "disqualified" and handoff.next_due_at is None
+    assert Lead.objects.get(external_id="H-20260101-000").status == "open"  # not ours to close
+    assert setup.close_stale_simulated() == 0
+
+
+@pytest.fixture
+def cast_free_org(db):
+    setup.ensure_org("http://127.0.0.1:8000", hot_minutes=1)

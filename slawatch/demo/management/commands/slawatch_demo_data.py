@@ -27,7 +27,9 @@ class Command(BaseCommand):
         logins = setup.ensure_logins(people)
         leads = 0 if options["no_history"] else setup.load_history(options["days"],
                                                                      options["per_day"])
-        self.stdout.write(f"demo data ready: {len(people)} people, {leads} historical leads")
+        stale = setup.close_stale_simulated()
+        self.stdout.write(f"demo data ready: {len(people)} people, {leads} historical leads"
+                          + (f", {stale} leads of an earlier run closed" if stale else ""))
         for login in logins:
             self.stdout.write(f"  login {login.username:<6} password {login.password}  "
                               f"({login.role}{'' if login.person == '-' else ', ' + login.person})")
