@@ -6,6 +6,7 @@ is both the generic endpoint's validator and the adapters' target. No Django.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -17,6 +18,7 @@ TOUCH_KINDS = ("call", "email", "meeting", "sms", "other")
 LEAD_TEXT_FIELDS = {"email": 254, "name": 200, "company": 200, "phone": 50, "source": 100,
                     "campaign": 200, "owner": 100}
 MAX_ID = 100
+MAX_KEY = 255
 
 
 class EventError(ValueError):
@@ -48,6 +50,15 @@ def _text(value, name, limit, required=False):
     if len(value) > limit:
         raise EventError(f"{name} is longer than {limit} characters")
     return value
+
+
+def _bounded_key(key: str) -> str:
+    """Keys are stored in 255 characters (LeadEvent.key); a longer one keeps a readable
+    head and a hash of the whole, so it stays unique instead of failing on PostgreSQL."""
+    if len(key) <= MAX_KEY:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[:MAX_KEY - len(digest) - 1]}~{digest}"
 
 
 def _object(value, name):
@@ -94,7 +105,8 @@ class DomainEvent:
             raise EventError("lead.heat is required for lead.heat_changed")
         if kind == "lead.assigned" and not lead.get("owner"):
             raise EventError("lead.owner is required for lead.assigned")
-        return cls(key=f"{key_prefix}:{crm}:{event_id}", type=kind, occurred_at=occurred_at,
+        return cls(key=_bounded_key(f"{key_prefix}:{crm}:{event_id}"), type=kind,
+                   occurred_at=occurred_at,
                    crm=crm, external_id=lead.pop("external_id"), lead=lead, touch=touch,
                    opportunity=opportunity)
 
