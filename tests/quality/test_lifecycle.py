@@ -137,3 +137,17 @@ def test_dispute_notices_are_delivered_by_the_escalation_task_after_commit(
     assert "they have budget" in mailoutbox[0].body
     statuses = dict(Escalation.objects.values_list("channel", "status").distinct())
     assert statuses["email"] == "sent"
+
+
+def test_a_resolver_holding_a_stale_copy_loses_to_the_first_resolution(org, lead):
+    dispute = services.dispute_file(feedback=rejection(lead, org.rep), by=org.marketer,
+                                    reason="budget exists")
+    stale = QualityDispute.objects.get(pk=dispute.pk)  # read by the second resolver's page
+    services.dispute_resolve(dispute=dispute, by=org.manager, outcome="upheld", comment="first")
+    assert stale.outcome == "open"
+    with pytest.raises(IllegalTransition, match="upheld cannot become overturned"):
+        services.dispute_resolve(dispute=stale, by=org.director, outcome="overturned",
+                                 comment="second")
+    dispute.refresh_from_db()
+    assert (dispute.outcome, dispute.resolution_comment) == ("upheld", "first")
+    assert Escalation.objects.filter(payload__event="dispute.resolved").count() == 3
