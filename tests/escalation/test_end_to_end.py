@@ -110,6 +110,7 @@ def test_due_milestone_reaches_slack_within_ten_seconds(tmp_path):
     logs = "\n".join(p.read_text(errors="replace")[-2000:] for p in tmp_path.glob("*.log"))
     assert posts, f"no Slack POST within 20 s of the due time\n{logs}"
     latency = posts[0].at - due
+    print(f"due→Slack latency {latency:.2f} s")
     assert 0 <= latency < 10, f"due→Slack took {latency:.1f} s"
     assert posts[0].json()["text"].startswith("Lead SLA breached: Ana Ruiz (hot)")
     assert len(posts) == 1
