@@ -304,7 +304,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler",
                              "formatter": SLAWATCH_LOG_FORMAT,
                              "filters": ["context", "redact"]}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"],
+             "level": env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR",
+                                                        "CRITICAL"})},
 }
 
 # Celery keeps our handlers (JSON lines, ids, redaction) instead of installing its own.

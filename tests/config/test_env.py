@@ -139,3 +139,9 @@ def test_production_without_secret_key_refuses_to_start():
     result = run(SHOW_DB, DEBUG="0", SLAWATCH_REQUIRE_SECRET_KEY="1")
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_bad_log_level_names_the_variable():
+    result = run(SHOW_DB, LOG_LEVEL="LOUD")
+    assert result.returncode != 0
+    assert "LOG_LEVEL='LOUD' is not one of" in result.stderr
