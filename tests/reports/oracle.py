@@ -210,3 +210,34 @@ def revenue(start, end, group_by):
     for row in rows.values():
         row["pipeline"], row["revenue"] = f"{row['pipeline']:.2f}", f"{row['revenue']:.2f}"
     return rows
+
+
+def commitments(year, quarter, start, end, settings):
+    """Every commitment of the quarter, judged after the quarter ended."""
+    from slawatch.quality.models import Commitment
+
+    handoffs = [h for h in Handoff.objects.select_related("lead") if start <= h.handed_off_at < end]
+    opps = list(Opportunity.objects.all())
+    rows = {}
+    for c in Commitment.objects.filter(year=year, quarter=quarter):
+        mine = [h for h in handoffs
+                if (h.rep_id == c.rep_id if c.rep_id else h.team_id == c.team_id)]
+        delivered = sum(1 for h in mine if h.lead.sourced_by == "marketing")
+        met = sum(1 for h in mine if h.status == "met")
+        breached = sum(1 for h in mine if h.status == "breached")
+        converted = sum(1 for h in mine if any(_credited(h, o) for o in opps))
+        compliance, conversion = _ratio(met, met + breached), _ratio(converted, len(mine))
+        verdict = []
+        if delivered < c.leads_committed:
+            verdict.append("short on leads")
+        if compliance is not None and compliance < settings.SLAWATCH_REPORT_COMPLIANCE_TARGET:
+            verdict.append("slow follow-up")
+        if (conversion is not None and len(mine) >= settings.SLAWATCH_REPORT_CONVERSION_MIN_HANDOFFS
+                and conversion < settings.SLAWATCH_REPORT_CONVERSION_TARGET):
+            verdict.append("low conversion")
+        key = f"rep:{c.rep_id}" if c.rep_id else f"team:{c.team_id}"
+        rows[key] = {"committed": c.leads_committed, "delivered": delivered,
+                     "handoffs": len(mine), "compliance": compliance, "conversion": conversion,
+                     "delivery_rate": _ratio(delivered, c.leads_committed),
+                     "verdict": "; ".join(verdict) or "on track"}
+    return rows

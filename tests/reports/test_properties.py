@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slawatch.leads.models import Handoff, Lead, Milestone, Opportunity
-from slawatch.quality.models import LeadFeedback, QualityDispute, RejectReason
+from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute, RejectReason
 from slawatch.reports import selectors
 from tests.factories import PersonFactory, TeamFactory
 from tests.reports import oracle
@@ -219,3 +219,21 @@ def test_raw_percentiles_equal_the_plain_definition_to_the_last_bit(cast, values
                                                     metrics, n=Count("id")).values()
     assert raw == {"v_median": selectors.interpolate(values, 0.5),
                    "v_p90": selectors.interpolate(values, 0.9)}
+
+
+@SETTINGS
+@given(specs=histories, targets=st.lists(st.integers(0, 12), min_size=6, max_size=6))
+def test_commitments_match_the_plain_computation(reps, specs, targets, settings):
+    settings.SLAWATCH_REPORT_CONVERSION_MIN_HANDOFFS = 2
+    _build(specs, reps)
+    Commitment.objects.all().delete()
+    teams = list({r.team_id: r.team for r in reps if r.team_id}.values())
+    for subject, target in zip(reps + teams, targets, strict=False):
+        kind = "team" if subject in teams else "rep"
+        Commitment.objects.create(year=2026, quarter=4, leads_committed=target,
+                                  **{kind: subject})
+    after = datetime(2027, 1, 5, tzinfo=UTC)
+    rows = selectors.commitments_report(year=2026, quarter=4, now=after)
+    expected = oracle.commitments(2026, 4, datetime(2026, 10, 1, tzinfo=UTC),
+                                  datetime(2027, 1, 1, tzinfo=UTC), settings)
+    assert {r["key"]: {k: r[k] for k in expected[r["key"]]} for r in rows} == expected
