@@ -1,7 +1,7 @@
 """The one query layer for reports: every KPI the API, the CSV and the dashboard show.
 
 Population: the handoffs whose `handed_off_at` lies in [start, end), narrowed by an
-optional scope (a Q on Handoff, for role scoping), grouped by one dimension
+optional role scope (a function on a Handoff queryset), grouped by one dimension
 (rep, team, heat, source, campaign or week). Every figure is computed by the
 database with aggregates and window functions; Python only shapes the few result
 rows (one per group), so the number of queries does not grow with the data.
