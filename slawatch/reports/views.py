@@ -31,9 +31,9 @@ def dashboard(request):
     except params.BadParameter as exc:
         return _error(request, context, str(exc))
     api = reverse(f"report-{family.name}")
-    context.update(filters=filters, keep=urlencode({k: v for k, v in filters.items()
-                                                    if k != "quarter"}), columns=family.columns, rows=_cells(rows, family),
-                   chart=_chart(family, rows),
+    keep = urlencode({k: v for k, v in filters.items() if k != "quarter"})  # across tabs
+    context.update(filters=filters, keep=keep, columns=family.columns,
+                   rows=_cells(rows, family), chart=_chart(family, rows),
                    csv_url=f"{api}?{urlencode({**filters, 'format': 'csv'})}")
     return TemplateResponse(request, "reports/dashboard.html", context)
 
