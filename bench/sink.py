@@ -15,6 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that died mid-request (the kill drill does that) is not news."""
+
+
 @dataclass
 class Received:
     at: float  # time.time() when the request was read
@@ -34,12 +39,13 @@ class Fault:
 class SlackSink:
     port: int = 0
     faults: list[Fault] = field(default_factory=list)
+    delay: float = 0.0  # seconds before answering: a slow Slack keeps sends in flight
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self):
         self._lock = threading.Lock()
         self._ts = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.server = _QuietServer(("127.0.0.1", self.port), self._handler())
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -99,6 +105,8 @@ class SlackSink:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode("utf-8", "replace")
                 at = time.time()
+                if sink.delay:
+                    time.sleep(sink.delay)
                 status, headers, body = sink._answer(self.path)
                 sink._record(Received(at, self.path, dict(self.headers), _parse(raw,
                                       self.headers.get("Content-Type", "")), status))

@@ -208,12 +208,15 @@ class Procs:
                                  "-s", str(schedule), "-l", "WARNING"])
 
     def children(self, name: str) -> list[int]:
-        """Pids of a process's children (gunicorn or prefork workers)."""
-        path = Path(f"/proc/{self.procs[name].pid}/task/{self.procs[name].pid}/children")
-        try:
-            return [int(p) for p in path.read_text().split()]
-        except OSError:
-            return []
+        """Pids of a process's children (gunicorn or prefork workers), whichever of its
+        threads forked them (Celery's pool supervisor thread starts replacements)."""
+        pids = []
+        for path in Path(f"/proc/{self.procs[name].pid}/task").glob("*/children"):
+            try:
+                pids += [int(p) for p in path.read_text().split()]
+            except OSError:
+                pass
+        return sorted(set(pids))
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
         proc = self.procs.pop(name, None)
