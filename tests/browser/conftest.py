@@ -22,8 +22,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    # Per test, not per session: only one sync Playwright may run in a thread at a time,
+    # and other areas' browser tests start their own.
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
