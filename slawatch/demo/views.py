@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from slawatch.demo.models import SlackSinkMessage
 from slawatch.escalation.models import Escalation
-from slawatch.leads.models import Handoff
+from slawatch.leads.models import Handoff, SlaPolicy
 
 MAX_SINK_BODY = 256 * 1024
 
@@ -110,15 +110,39 @@ def _live_counts():
     }
 
 
+def step_label(escalation) -> str:
+    """"warning at 50 %", "breach", "1 min after breach" (+ repeat) for the demo table."""
+    snapshot = escalation.handoff.snapshot if escalation.handoff_id else None
+    steps = (snapshot or {}).get("steps") or []
+    if escalation.step is None or escalation.step >= len(steps):
+        return escalation.kind
+    step = steps[escalation.step]
+    percent, after = step.get("at_percent"), step.get("after_breach_minutes")
+    if percent is not None and percent < 100:
+        label = f"warning at {percent:g} %"
+    elif after:
+        label = f"{after:g} min after breach"
+    else:
+        label = "breach"
+    return label + (f", repeat {escalation.occurrence}" if escalation.occurrence else "")
+
+
+def _hot_minutes():
+    policy = SlaPolicy.objects.filter(heat="hot", team__isnull=True).first()
+    return policy.first_touch_minutes if policy else None
+
+
 @never_cache
 @require_GET
 @demo_only
 def index(request):
-    escalations = (Escalation.objects.select_related("handoff__lead", "handoff__rep",
-                                                     "recipient_person", "recipient_team")
-                   .order_by("-created_at")[:40])
+    escalations = list(Escalation.objects.select_related(
+        "handoff__lead", "handoff__rep", "recipient_person", "recipient_team",
+    ).order_by("-created_at")[:40])
+    for escalation in escalations:
+        escalation.step_label = step_label(escalation)
     return render(request, "demo/index.html", {
-        "counts": _live_counts(), "escalations": escalations,
+        "counts": _live_counts(), "escalations": escalations, "hot_minutes": _hot_minutes(),
         "slack": SlackSinkMessage.objects.all()[:30], "mail": _recent_mail(),
         "mail_folder": getattr(settings, "EMAIL_FILE_PATH", ""), "now": timezone.now(),
     })

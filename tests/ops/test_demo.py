@@ -235,3 +235,18 @@ def test_a_restart_closes_simulated_leads_an_earlier_run_left_open(cast_free_org
 @pytest.fixture
 def cast_free_org(db):
     setup.ensure_org("http://127.0.0.1:8000", hot_minutes=1)
+
+
+def test_demo_page_names_each_step_of_the_ladder(cast_free_org, client, settings):
+    from slawatch.demo.views import step_label
+    from slawatch.leads.services import apply_events
+
+    settings.SLAWATCH_DEMO = True
+    apply_events([DomainEvent.parse({
+        "event_id": "a", "type": "lead.assigned", "occurred_at": timezone.now().isoformat(),
+        "crm": cast.CRM, "lead": {"external_id": "SIM-x-1", "owner": "rep-101", "heat": "hot"}})])
+    handoff = Handoff.objects.get()
+    labels = [step_label(Escalation(handoff=handoff, step=step, occurrence=occurrence))
+              for step, occurrence in ((0, 0), (1, 2), (3, 0))]
+    assert labels == ["warning at 50 %", "breach, repeat 2", "1 min after breach"]
+    assert "1-minute first-touch SLA" in client.get("/demo/").content.decode()
