@@ -5,7 +5,6 @@ async-safety check on every ORM call the test makes; the test thread is not
 serving requests, so allowing it is safe here.
 """
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,17 @@ from playwright.sync_api import sync_playwright
 
 from tests.quality import world
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def allow_orm_beside_playwright(monkeypatch):
+    # Only for these tests: the rest of the suite keeps Django's async-safety check.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture
