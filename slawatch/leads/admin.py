@@ -20,6 +20,7 @@ from slawatch.quality.admin_scoping import (
     LeadBreachedFilter,
     ScopedAdminMixin,
 )
+from slawatch.quality.selectors import lead_effective_verdict
 
 
 @admin.register(SlaPolicy)
@@ -82,7 +83,7 @@ CRM_FIELDS = ["crm", "external_id", "email", "name", "company", "phone", "source
 class LeadAdmin(FeedbackHostMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope = staticmethod(scoping.leads_for)  # a rep: own leads; a manager: the team's
     list_display = ["__str__", "company", "crm", "external_id", "heat", "source", "campaign",
-                    "owner", "owner_crm_id", "status", "created_at"]
+                    "owner", "owner_crm_id", "status", "verdict", "created_at"]
     list_filter = ["status", "heat", LeadBreachedFilter, DisputedFilter,
                    ("owner__team", admin.RelatedOnlyFieldListFilter),
                    ("owner", admin.RelatedOnlyFieldListFilter), "source", "crm",
@@ -96,6 +97,14 @@ class LeadAdmin(FeedbackHostMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(verdict=lead_effective_verdict())
+
+    @admin.display(description="verdict", ordering="verdict")
+    def verdict(self, obj):
+        # The latest feedback as reports count it: an overturned rejection reads "accepted".
+        return obj.verdict or "-"
 
 
 class MilestoneInline(admin.TabularInline):

@@ -260,3 +260,13 @@ def test_handoff_ownership_history_records_who_reassigned(org, leads, login):
     assert (latest.close_reason, latest.history_user) == ("reassigned", org.manager_user)
     html = client.get(f"/admin/leads/handoff/{handoff.pk}/history/").content.decode()
     assert "2 entries" in html and "manager" in html
+
+
+def test_lead_list_shows_the_verdict_as_reports_count_it(org, leads, login):
+    dispute = services.dispute_file(feedback=rejection(leads["east"], org.rep), by=org.marketer,
+                                    reason="budget")
+    rejection(leads["east2"], org.rep2)
+    services.dispute_resolve(dispute=dispute, by=org.manager, outcome="overturned", comment="ok")
+    listed = login(org.manager_user).get("/admin/leads/lead/").context["cl"].result_list
+    assert {lead.external_id: lead.verdict for lead in listed} == \
+        {"L-E": "accepted", "L-E2": "rejected"}
