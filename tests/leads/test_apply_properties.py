@@ -36,17 +36,18 @@ def event_sets(draw):
         st.sampled_from(["hot", "warm", "cold"]),
         st.sampled_from(["call", "email", "sms"]),
         st.sampled_from(["rep-7", "rep-8", None]),
+        st.sampled_from([None, None, "act-1"]),  # one CRM activity reported more than once
     ), min_size=1, max_size=8))
     events = []
-    for index, (kind, minute, owner, heat, touch_kind, by) in enumerate(templates):
+    for index, (kind, minute, owner, heat, touch_kind, by, activity) in enumerate(templates):
         lead, extra = {}, {}
         if kind in ("lead.created", "lead.assigned"):
             lead = {"owner": owner, "heat": heat, "name": f"name-{index}"}
         elif kind == "lead.heat_changed":
             lead = {"heat": heat}
         elif kind == "lead.touched":
-            extra["touch"] = {"kind": touch_kind, "at": _when(minute),
-                              **({"by": by} if by else {})}
+            touch = {"kind": touch_kind, "at": _when(minute), "by": by, "id": activity}
+            extra["touch"] = {k: v for k, v in touch.items() if v is not None}
         elif kind == "lead.converted":
             extra["opportunity"] = {"external_id": "OPP-1", "amount": 100 + index}
         events.append(event(f"e{index}", kind, _when(minute), **extra, **lead))
