@@ -66,7 +66,7 @@ def canonical_state():
             handoff.speed_to_lead_seconds,
             [(m.seq, m.kind, m.started_at, m.due_at, m.met_at, m.breached_at)
              for m in handoff.milestones.order_by("seq")]))
-    touches = [(t.key, t.kind, t.at, t.by_id, t.counted,
+    touches = [(t.key, t.kind, t.at, t.by_id, t.by_crm_id, t.counted,
                 t.handoff.handed_off_at if t.handoff else None)
                for t in Touch.objects.order_by("key").select_related("handoff")]
     opportunities = list(Opportunity.objects.values_list("external_id", "amount", "opened_at"))

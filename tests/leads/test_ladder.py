@@ -3,8 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from slawatch.clock import BusinessCalendar
+from slawatch.clock import BusinessCalendar, add_business_time
 from slawatch.leads import ladder
 from slawatch.leads.ladder import Firing, due_firings, next_fire_at, step_instant
 
@@ -165,3 +167,29 @@ def test_fractional_repeat_minutes_keep_their_cadence():
     step = {**NAG, "repeat_minutes": 1.5}
     assert next_fire_at(ALWAYS, started, due, [step], {"0": 2}) == \
         due + timedelta(minutes=3)
+
+
+# --- properties ---------------------------------------------------------------------------
+
+@settings(max_examples=100, deadline=None)
+@given(due_after=st.integers(1, 600), repeat=st.one_of(st.none(), st.integers(1, 120)),
+       percent=st.one_of(st.none(), st.integers(1, 100)), after=st.integers(0, 240),
+       sweeps=st.lists(st.integers(0, 3 * 24 * 60), min_size=1, max_size=12))
+def test_sweeping_at_any_times_fires_each_occurrence_at_most_once_and_never_early(
+        due_after, repeat, percent, after, sweeps):
+    started = utc("2026-11-23 09:00")
+    due = add_business_time(OFFICE, started, timedelta(minutes=due_after))
+    step = {"notify": "manager", "channel": "slack", "repeat_minutes": repeat,
+            **({"at_percent": percent} if percent else {"after_breach_minutes": after})}
+    fired, sent = {}, []
+    for minute in sorted(sweeps):
+        now = started + timedelta(minutes=minute)
+        firings, fired = due_firings(OFFICE, started, due, [step], fired, now)
+        for firing in firings:
+            assert firing.at <= now  # never early
+            sent.append(firing.occurrence)
+        upcoming = next_fire_at(OFFICE, started, due, [step], fired)
+        assert upcoming is None or upcoming > now  # nothing due is left behind
+    assert sent == sorted(set(sent))  # each occurrence once, in order
+    if not repeat:
+        assert len(sent) <= 1
