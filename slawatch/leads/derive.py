@@ -41,6 +41,8 @@ class PriorMilestone:
 @dataclass
 class PriorHandoff:
     policy_snapshots: dict = field(default_factory=dict)
+    rep_id: int | None = None
+    team_id: int | None = None
     acknowledged_at: datetime | None = None
     snoozed_until: datetime | None = None
     milestones: dict[int, PriorMilestone] = field(default_factory=dict)
@@ -222,8 +224,10 @@ def _handoffs(facts, ctx) -> list[HandoffPlan]:
         if rep_id is None:
             continue  # unmapped owner: the lead is shown as such, no clock runs
         prior = ctx.prior.get(fact.occurred_at, PriorHandoff())
+        # The rep's team *at handoff*: a recorded handoff keeps it when the rep moves later.
+        team_id = prior.team_id if prior.rep_id == rep_id else ctx.team_of(rep_id)
         plans.append(HandoffPlan(
-            handed_off_at=fact.occurred_at, rep_id=rep_id, team_id=ctx.team_of(rep_id),
+            handed_off_at=fact.occurred_at, rep_id=rep_id, team_id=team_id,
             heat=_heat_at(facts, fact.occurred_at, ctx), policy_snapshots={},
             prior_snapshots=dict(prior.policy_snapshots),
             acknowledged_at=prior.acknowledged_at, snoozed_until=prior.snoozed_until))

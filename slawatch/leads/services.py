@@ -76,7 +76,8 @@ def _prior_state(lead):
     prior = {}
     for handoff in lead.handoffs.prefetch_related("milestones"):
         prior[handoff.handed_off_at] = d.PriorHandoff(
-            policy_snapshots=handoff.policy_snapshots,
+            policy_snapshots=handoff.policy_snapshots, rep_id=handoff.rep_id,
+            team_id=handoff.team_id,
             acknowledged_at=handoff.acknowledged_at, snoozed_until=handoff.snoozed_until,
             milestones={m.seq: d.PriorMilestone(m.fired, m.acknowledged_at)
                         for m in handoff.milestones.all()})

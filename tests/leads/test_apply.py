@@ -8,7 +8,7 @@ import time_machine
 
 from slawatch.leads.models import Handoff, Lead, LeadEvent, Milestone, Opportunity, Touch
 from slawatch.leads.services import apply_events, handoff_acknowledge, handoff_snooze
-from tests.factories import CalendarFactory, PolicyFactory, at, event
+from tests.factories import CalendarFactory, PolicyFactory, TeamFactory, at, event
 
 NOW = "2026-11-23 12:00:00Z"  # a Monday
 
@@ -523,3 +523,15 @@ def test_moving_a_crm_id_to_another_person_moves_the_handoff(
         admin_api.patch(f"/api/v1/people/{cast.rep2.pk}/", {"crm_ids": {"acme": "rep-7"}},
                         format="json")
     assert only_handoff().rep == cast.rep2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_handoff_keeps_the_team_its_rep_had_at_handoff(cast, policies):
+    apply_events([assigned("1", "09:00", heat="hot")])
+    west = TeamFactory(name="West")
+    cast.rep.team = west
+    cast.rep.save()
+    apply_events([touched("t", "09:05"), assigned("2", "10:00", owner="rep-8"),
+                  assigned("3", "11:00", owner="rep-7")])
+    teams = list(Handoff.objects.order_by("handed_off_at").values_list("team", flat=True))
+    assert teams == [cast.team.pk, cast.team.pk, west.pk]
