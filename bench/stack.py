@@ -177,14 +177,24 @@ class Procs:
     def __init__(self, extra_env: dict | None = None):
         self.env = env(**(extra_env or {}))
         self.procs: dict[str, subprocess.Popen] = {}
+        self.args: dict[str, list[str]] = {}
+        self.restarts: dict[str, int] = {}
         (VAR / "logs").mkdir(parents=True, exist_ok=True)
 
     def spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(VAR / "logs" / f"{name}.log", "ab")
         proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=log,
                                 start_new_session=True)
-        self.procs[name] = proc
+        self.procs[name], self.args[name] = proc, args
         return proc
+
+    def restart_exited(self) -> list[str]:
+        """Like compose's `restart: unless-stopped`: start again whatever has exited."""
+        exited = [name for name, proc in self.procs.items() if proc.poll() is not None]
+        for name in exited:
+            self.spawn(name, self.args[name])
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+        return exited
 
     def manage(self, *args: str) -> None:
         subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
@@ -238,6 +248,16 @@ class Procs:
 
     def __exit__(self, *exc):
         self.stop_all()
+
+
+def supervised_sleep(procs: Procs, seconds: float, until=None) -> None:
+    """Sleep (bounded) while restarting exited processes, until `until()` is true."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        procs.restart_exited()
+        if until is not None and until():
+            return
+        time.sleep(0.5)
 
 
 def peak_rss_kib(pid: int) -> int:
