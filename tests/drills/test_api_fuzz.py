@@ -3,8 +3,11 @@ in-process over WSGI, as an authenticated superuser: valid and invalid requests 
 every operation; whatever it generates, no answer is a 5xx. (bench/fuzz_bench.py runs
 the long version over HTTP with the schemathesis CLI.)"""
 
+import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
@@ -25,7 +28,19 @@ def fuzz(operation, mode, headers, failures, statuses):
     run()
 
 
-def test_api_never_answers_5xx(db, django_user_model, cast):
+@pytest.fixture
+def keep_test_connection():
+    """Calling the WSGI app directly fires request_started/finished, which would close
+    the test's database connection mid-transaction; Django's test client disconnects
+    the same handler for the same reason."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+def test_api_never_answers_5xx(db, django_user_model, cast, keep_test_connection):
     user = django_user_model.objects.create_superuser("fuzz", "fuzz@example.com", "pw")
     headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
