@@ -54,3 +54,11 @@ def test_api_never_answers_5xx(db, django_user_model, cast, keep_test_connection
     assert operations > 20 and len(statuses) > 2 * operations
     assert sum(200 <= s < 300 for s in statuses) > operations
     assert failures == []
+
+
+def test_absurd_limit_is_clamped_not_a_server_error(admin_api, cast):
+    """Found by the long fuzz run: ?limit= beyond a bigint was a 500 on PostgreSQL."""
+    response = admin_api.get("/api/v1/teams/", {"limit": 2437870906117738477969098992437428224,
+                                                "offset": -273018})
+    assert response.status_code == 200
+    assert [team["name"] for team in response.json()["results"]] == ["East"]
