@@ -42,7 +42,14 @@ def alive(pid):
     return True
 
 
-def backing_services(tmp_path):
+def drop_database(database_url, name):
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def backing_services(tmp_path, request):
     """The embedded default (SQLite, filesystem broker) — or, when the suite runs on
     PostgreSQL, a scratch PostgreSQL database and a private Redis database, which
     proves that DATABASE_URL and REDIS_URL switch `make run` to real servers."""
@@ -53,9 +60,10 @@ def backing_services(tmp_path):
     import redis
 
     name = "slawatch_ops_make_run"
+    drop_database(database_url, name)
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
+    request.addfinalizer(lambda: drop_database(database_url, name))
     env = {"DATABASE_URL": database_url.rsplit("/", 1)[0] + f"/{name}"}
     redis_url = os.environ.get("REDIS_URL")
     assert redis_url, "the PostgreSQL run expects the test Redis (scripts/services.sh env)"
@@ -65,13 +73,13 @@ def backing_services(tmp_path):
 
 
 @pytest.mark.slow
-def test_make_run_reaches_live_escalations_and_ctrl_c_stops_everything(tmp_path):
+def test_make_run_reaches_live_escalations_and_ctrl_c_stops_everything(tmp_path, request):
     port = free_port()
     env = {k: v for k, v in os.environ.items()
            if k not in ("REDIS_URL", "DATABASE_URL", "SLAWATCH_TEST_DB_NAME", "SECRET_KEY",
                         "SLAWATCH_EVENTS_SECRET", "SLACK_BOT_TOKEN", "EMAIL_BACKEND",
                         "DJANGO_SETTINGS_MODULE")}
-    services, broker = backing_services(tmp_path)
+    services, broker = backing_services(tmp_path, request)
     env.update(services, SLAWATCH_PORT=str(port), SLAWATCH_VAR_DIR=str(tmp_path / "var"),
                STATIC_ROOT=str(tmp_path / "static"), SLAWATCH_DEMO_FAST="1")
     log = open(tmp_path / "run.log", "w")
