@@ -12,5 +12,24 @@ errorlog = "-"
 # Salesforce outbound URL does), and no client address or user agent: personal data.
 # The request id ties the line to the application's own log lines.
 access_log_format = '"%(m)s %(U)s" %(s)s %(b)sB %(M)sms req=%({x-request-id}o)s'
+# No gunicornc control socket: it would live in the home directory, which the image's
+# non-root user cannot write, and nothing here uses it.
+control_socket_disable = True
 # TLS ends at the proxy in front; trust its X-Forwarded-* headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+if os.environ.get("SLAWATCH_LOG_FORMAT", "").strip() == "json":
+    # One JSON object per line for gunicorn's own lines too, like the application's.
+    _json = {"()": "pythonjsonlogger.json.JsonFormatter",
+             "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    _console = {"class": "logging.StreamHandler", "formatter": "json",
+                "stream": "ext://sys.stdout"}
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": _json},
+        "handlers": {"console": _console},
+        "loggers": {name: {"handlers": ["console"], "level": "INFO", "propagate": False}
+                    for name in ("gunicorn.error", "gunicorn.access")},
+        "root": {"handlers": ["console"], "level": "INFO"},
+    }

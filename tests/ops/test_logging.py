@@ -96,8 +96,9 @@ def test_text_format_lines_show_the_ids(settings):
     assert "[req=- task=-] plain line" in stream.getvalue()
 
 
-def test_gunicorn_access_log_has_the_request_id_and_no_query_string(tmp_path):
-    """The real gunicorn with the shared config, serving the real app on loopback."""
+def serve_with_gunicorn(tmp_path, log_format):
+    """The real gunicorn with the shared config, serving the real app on loopback;
+    returns the request id of one GET /healthz?token=... and everything it printed."""
     import os
     import socket
     import subprocess
@@ -112,7 +113,8 @@ def test_gunicorn_access_log_has_the_request_id_and_no_query_string(tmp_path):
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", SLAWATCH_VAR_DIR=str(tmp_path),
-               DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+               DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+               SLAWATCH_LOG_FORMAT=log_format, STATIC_ROOT=str(tmp_path))
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "python:slawatch.ops.gunicorn_conf",
          "--bind", f"127.0.0.1:{port}", "--workers", "1", "config.wsgi:application"],
@@ -129,7 +131,21 @@ def test_gunicorn_access_log_has_the_request_id_and_no_query_string(tmp_path):
     finally:
         server.terminate()
         output = server.communicate(timeout=20)[0]
+    return request_id, output
+
+
+def test_gunicorn_access_log_has_the_request_id_and_no_query_string(tmp_path):
+    request_id, output = serve_with_gunicorn(tmp_path, "text")
     access = [line for line in output.splitlines() if "/healthz" in line]
     assert access, output
     assert '"GET /healthz" 200' in access[0] and f"req={request_id}" in access[0]
     assert "very-secret-token" not in output and "127.0.0.1 -" not in output
+
+
+def test_gunicorn_writes_one_json_object_per_line_in_json_mode(tmp_path):
+    request_id, output = serve_with_gunicorn(tmp_path, "json")
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    access = [line for line in lines if line["name"] == "gunicorn.access"]
+    assert access and f"req={request_id}" in access[0]["message"]
+    assert any(line["name"] == "gunicorn.error" for line in lines)  # start-up lines too
+    assert not any("Control socket" in line["message"] for line in lines)
