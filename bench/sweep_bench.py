@@ -53,7 +53,7 @@ def reset(due_ids: list[int], parked_ids: list[int]) -> None:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("DELETE FROM escalation_escalation")
+        cur.execute("TRUNCATE escalation_escalation CASCADE")  # and its attempts
         cur.execute("UPDATE leads_handoff SET next_due_at = now() - interval '10 seconds', "
                     "status = 'open', breached_at = NULL WHERE id = ANY(%s)", [due_ids])
         cur.execute("UPDATE leads_milestone SET due_at = now() - interval '10 seconds', "
