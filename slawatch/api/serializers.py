@@ -61,6 +61,8 @@ class PersonSerializer(serializers.ModelSerializer):
         for crm, owner_id in value.items():
             if not crm or len(crm) > 50:
                 raise serializers.ValidationError(f"CRM name {crm!r} must be 1-50 characters")
+            if "\x00" in crm:  # PostgreSQL text cannot hold NUL (owner ids: CharField checks)
+                raise serializers.ValidationError("a CRM name cannot contain NUL (\\u0000)")
             clash = CrmIdentity.objects.filter(crm=crm, owner_id=owner_id)
             if self.instance is not None:
                 clash = clash.exclude(person=self.instance)

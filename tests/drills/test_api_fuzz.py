@@ -62,3 +62,11 @@ def test_absurd_limit_is_clamped_not_a_server_error(admin_api, cast):
                                                 "offset": -273018})
     assert response.status_code == 200
     assert [team["name"] for team in response.json()["results"]] == ["East"]
+
+
+def test_nul_in_a_crm_name_is_a_400_not_a_server_error(admin_api, cast):
+    """Found by the long fuzz run: a NUL in a crm_ids key was a 500 on PostgreSQL."""
+    response = admin_api.patch(f"/api/v1/people/{cast.rep.pk}/",
+                               {"crm_ids": {"acme\x00": "rep-7"}}, format="json")
+    assert response.status_code == 400
+    assert "NUL" in str(response.json())
