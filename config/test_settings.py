@@ -20,3 +20,5 @@ STORAGES = {
 }
 VAR_DIR = Path(tempfile.mkdtemp(prefix="slawatch-test-"))  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tests choose the wake-up debounce explicitly (tests/ingest/test_inbox_wake.py).
+SLAWATCH_INBOX_WAKE_DEBOUNCE = False

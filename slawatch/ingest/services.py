@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from slawatch.ingest.adapters import generic, hubspot, pipedrive, salesforce
@@ -33,21 +34,90 @@ def inbox_store(source: str, items: list[InboxItem]) -> int:
                      body=item.body, next_attempt_at=retry_at) for item in items]
     with transaction.atomic():
         event_ids = [item.event_id for item in items]
-        known = CrmEvent.objects.filter(source=source, event_id__in=event_ids).count()
-        CrmEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        stored = _insert_new(rows)
         # Duplicates leave no row of their own; /metrics reads this counter (ops).
-        ops_count("events_duplicate", source, known + len(event_ids) - len(set(event_ids)))
+        ops_count("events_duplicate", source, len(rows) - stored)
         transaction.on_commit(lambda: _enqueue_received(source, event_ids))
     return len(items)
 
 
+_INSERT_CHUNK = 500  # rows per statement: well under SQLite's bound-parameter limit
+
+
+def _insert_new(rows: list[CrmEvent]) -> int:
+    """Store the rows not already in the inbox and return how many were new.
+
+    One `INSERT … ON CONFLICT DO NOTHING RETURNING` per chunk (SQLite >= 3.35 and
+    PostgreSQL): the database says which rows were new, so counting duplicates costs no
+    extra query on the webhook's hot path. Written out because bulk_create(
+    ignore_conflicts=True) cannot tell how many rows it stored.
+    """
+    opts = CrmEvent._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    connection = connections[router.db_for_write(CrmEvent)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    stored = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            chunk = rows[start:start + _INSERT_CHUNK]
+            params = [f.get_db_prep_save(f.pre_save(row, True), connection)
+                      for row in chunk for f in fields]
+            cursor.execute(
+                f"INSERT INTO {quote(opts.db_table)} ({columns}) "
+                f"VALUES {', '.join([placeholders] * len(chunk))} "
+                f"ON CONFLICT ({quote('source')}, {quote('event_id')}) DO NOTHING "
+                f"RETURNING {quote(opts.pk.column)}", params)
+            stored += len(cursor.fetchall())
+    return stored
+
+
+INBOX_WAKE_KEY = "slawatch:inbox:wake"
+INBOX_WAKE_SECONDS = 10  # a lost wake-up delays processing by this much at most
+
+
 def _enqueue_received(source, event_ids):
-    from slawatch.ingest.tasks import process_received
+    """Start processing. With a shared cache (Redis) a burst of deliveries publishes one
+    `process_inbox` task instead of one message each: publishing costs more than the rest
+    of the request (docs/BENCHMARKS.md), and the inbox itself is the queue."""
+    from slawatch.ingest.tasks import process_inbox, process_received
     try:
-        process_received.delay(source, event_ids)
+        if settings.SLAWATCH_INBOX_WAKE_DEBOUNCE:
+            if cache.add(INBOX_WAKE_KEY, 1, timeout=INBOX_WAKE_SECONDS):
+                process_inbox.delay()
+        else:
+            process_received.delay(source, event_ids)
     except Exception:  # broker down: the re-queue task picks them up after the grace
         log.warning("could not enqueue %d %s events; they wait for the re-queue task",
                     len(event_ids), source, exc_info=True)
+
+
+def claim_fresh(limit: int = 100, now: datetime | None = None) -> list[int]:
+    """Never-tried pending rows, each claimed with a conditional UPDATE on the lease it
+    was read with, so two workers draining at once never take the same row."""
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.SLAWATCH_INBOX_GRACE_SECONDS)
+    seen = list(CrmEvent.objects.filter(
+        status=CrmEventStatus.PENDING, attempts=0, next_attempt_at__lte=now + grace)
+        .order_by("pk").values_list("pk", "next_attempt_at")[:limit])
+    # Beyond the horizon above, so a claimed row is no longer a candidate; if its worker
+    # dies, the re-queue task takes it once the lease has passed.
+    lease = now + 2 * grace + timedelta(seconds=1)
+    return [pk for pk, at in seen if CrmEvent.objects.filter(
+        pk=pk, status=CrmEventStatus.PENDING, next_attempt_at=at).update(next_attempt_at=lease)]
+
+
+def drain_fresh(batch: int = 100) -> dict:
+    """The `process_inbox` task: process every never-tried delivery, in arrival order."""
+    # Clear the wake-up before reading: a delivery committed after this sets it again and
+    # publishes another task; one committed before it is seen by the reads below.
+    cache.delete(INBOX_WAKE_KEY)
+    totals = {"processed": 0, "failed": 0}
+    while pks := claim_fresh(batch):
+        for name, value in process_pks(pks).items():
+            totals[name] += value
+    return totals
 
 
 # --- processing -----------------------------------------------------------

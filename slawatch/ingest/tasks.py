@@ -20,6 +20,12 @@ def process_received(source: str, event_ids: list[str]):
 
 
 @shared_task(ignore_result=True)
+def process_inbox():
+    """Woken (at most once per burst) when deliveries arrive; drains every fresh one."""
+    services.drain_fresh()
+
+
+@shared_task(ignore_result=True)
 def requeue_pending():
     """Beat: anything not processed past its grace (broker or worker was down, or a
     retry is due) is queued again. Retries live in the database, not in ETA tasks."""
