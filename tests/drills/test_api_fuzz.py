@@ -52,7 +52,9 @@ def test_api_never_answers_5xx(db, django_user_model, cast, keep_test_connection
             fuzz(operation, mode, headers, failures, statuses)
     # The whole API was fuzzed (not an empty schema), and past authentication.
     assert operations > 20 and len(statuses) > 2 * operations
-    assert sum(200 <= s < 300 for s in statuses) > operations
+    # Past authentication: a 401/403-only run would have no 2xx at all. (How many of the
+    # generated cases are valid enough for a 2xx varies with the schema, so no exact bar.)
+    assert sum(200 <= s < 300 for s in statuses) >= operations // 2
     assert failures == []
 
 
