@@ -22,8 +22,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from slawatch.bulksql import update_returning, update_rows
 from slawatch.escalation import digest
 from slawatch.escalation.models import Escalation, EscalationStatus
 from slawatch.escalation.recipients import resolve
@@ -78,10 +80,16 @@ def due_candidates(now: datetime, limit: int, skip_locked: bool = False) -> list
     return list(rows.order_by("next_due_at").values_list("pk", "next_due_at")[:limit])
 
 
-def claim(handoff_id: int, seen: datetime, now: datetime) -> bool:
-    """True when this sweeper won the row; False when it changed since it was read."""
+def claim(candidates, now: datetime) -> list[int]:
+    """The candidates this sweeper won: one conditional UPDATE for the whole batch, each
+    row matched on the next_due_at it was read with; a row that changed since is lost."""
+    if not candidates:
+        return []
     lease = now + timedelta(seconds=settings.SLAWATCH_SWEEP_POISON_DELAY_SECONDS)
-    return Handoff.objects.filter(pk=handoff_id, next_due_at=seen).update(next_due_at=lease) == 1
+    seen = Q()
+    for pk, due in candidates:
+        seen |= Q(pk=pk, next_due_at=due)
+    return update_returning(Handoff.objects.filter(seen), next_due_at=lease)
 
 
 def process(candidates, now: datetime) -> SweepResult:
@@ -90,7 +98,7 @@ def process(candidates, now: datetime) -> SweepResult:
     if not candidates:
         return result
     with transaction.atomic():
-        won = [pk for pk, seen in candidates if claim(pk, seen, now)]
+        won = claim(candidates, now)
         result.claimed, result.lost = len(won), len(candidates) - len(won)
         if not won:
             return result
@@ -114,7 +122,9 @@ def process(candidates, now: datetime) -> SweepResult:
         _write(rows, milestones, evaluated)
         result.escalations = len(rows)
         _reroute(result.reroutes)
-        transaction.on_commit(lambda: _enqueue_for(won, now))
+        pending = sum(1 for row in rows if row.status == EscalationStatus.PENDING
+                      and not row.held_for_digest)
+        transaction.on_commit(lambda: _enqueue_for(pending))
     return result
 
 
@@ -198,10 +208,10 @@ def _rows(handoff, milestone, step, firing, now, outcome) -> list[Escalation]:
 
 def _write(rows, milestones, handoffs) -> None:
     Escalation.objects.bulk_create(rows, ignore_conflicts=True)
-    if milestones:
-        Milestone.objects.bulk_update(milestones, ["fired", "breached_at"])
-    if handoffs:
-        Handoff.objects.bulk_update(handoffs, ["next_due_at", "status", "breached_at"])
+    update_rows(Milestone, ["fired", "breached_at"],
+                {m.pk: (m.fired, m.breached_at) for m in milestones})
+    update_rows(Handoff, ["next_due_at", "status", "breached_at"],
+                {h.pk: (h.next_due_at, h.status, h.breached_at) for h in handoffs})
 
 
 def _reroute(handoff_ids) -> None:
@@ -218,9 +228,15 @@ def _reroute(handoff_ids) -> None:
             log.exception("rerouting handoff %s failed", handoff_id)
 
 
-def _enqueue_for(handoff_ids, now) -> None:
-    from slawatch.escalation.services import enqueue_deliveries
+def _enqueue_for(escalations: int) -> None:
+    """One message for the whole batch: deliver_due fans the pending rows out to one
+    delivery task each, in a worker, off the sweep's path (a publish per escalation was
+    a quarter of a 1,000-row sweep)."""
+    from slawatch.escalation.tasks import deliver_due
 
-    enqueue_deliveries(list(Escalation.objects.filter(
-        handoff_id__in=handoff_ids, status=EscalationStatus.PENDING, held_for_digest=False,
-        next_attempt_at__lte=now).values_list("pk", flat=True)))
+    if not escalations:
+        return
+    try:
+        deliver_due.delay()
+    except Exception:  # broker down: the outbox rows wait for the periodic deliver_due
+        log.warning("could not queue deliveries; the periodic pass will send them", exc_info=True)
