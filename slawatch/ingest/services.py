@@ -98,17 +98,23 @@ def claim_fresh(limit: int = 100, now: datetime | None = None) -> list[int]:
     was read with, so two workers draining at once never take the same row."""
     now = now or timezone.now()
     grace = timedelta(seconds=settings.SLAWATCH_INBOX_GRACE_SECONDS)
-    seen = list(CrmEvent.objects.filter(
-        status=CrmEventStatus.PENDING, attempts=0, next_attempt_at__lte=now + grace)
-        .order_by("pk").values_list("pk", "next_attempt_at")[:limit])
-    # Beyond the horizon above, so a claimed row is no longer a candidate; if its worker
+    # Beyond the horizon below, so a claimed row is no longer a candidate; if its worker
     # dies, the re-queue task takes it once the lease has passed.
     lease = now + 2 * grace + timedelta(seconds=1)
-    return [pk for pk, at in seen if CrmEvent.objects.filter(
-        pk=pk, status=CrmEventStatus.PENDING, next_attempt_at=at).update(next_attempt_at=lease)]
+    while True:
+        seen = list(CrmEvent.objects.filter(
+            status=CrmEventStatus.PENDING, attempts=0, next_attempt_at__lte=now + grace)
+            .order_by("pk").values_list("pk", "next_attempt_at")[:limit])
+        mine = [pk for pk, at in seen if CrmEvent.objects.filter(
+            pk=pk, status=CrmEventStatus.PENDING, next_attempt_at=at).update(
+            next_attempt_at=lease)]
+        if mine or not seen:
+            return mine
+        # Another drain won every row we read; the next ones are ours to try, so two
+        # workers share a burst instead of one giving up.
 
 
-def drain_fresh(batch: int = 100) -> dict:
+def drain_fresh(batch: int = 20) -> dict:
     """The `process_inbox` task: process every never-tried delivery, in arrival order."""
     # Clear the wake-up before reading: a delivery committed after this sets it again and
     # publishes another task; one committed before it is seen by the reads below.

@@ -85,3 +85,22 @@ def test_a_claim_whose_row_changed_after_the_read_takes_nothing(db):
     # the conditional UPDATE a slower drain would run, with the lease it read before
     assert CrmEvent.objects.filter(pk=pk, status="pending", next_attempt_at=seen_at).update(
         next_attempt_at=seen_at) == 0
+
+
+def test_a_drain_that_loses_a_batch_takes_the_next_one(db, monkeypatch):
+    services.inbox_store("generic", [generic_item(f"e{n}") for n in range(4)])
+    first_two = list(CrmEvent.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    real_filter = services.CrmEvent.objects.filter
+    raced = []
+
+    def filter_with_a_rival(*args, **kwargs):
+        # The first time we try to claim, a rival drain claims the first batch of two.
+        if "pk" in kwargs and not raced:
+            raced.append(None)
+            raced[0] = services.claim_fresh(limit=2)
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(services.CrmEvent.objects, "filter", filter_with_a_rival)
+    mine = services.claim_fresh(limit=2)
+    assert raced == [first_two]
+    assert len(mine) == 2 and not set(mine) & set(first_two)
