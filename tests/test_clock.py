@@ -12,7 +12,6 @@ from slawatch.clock import (
     BusinessCalendar,
     ClockError,
     add_business_minutes,
-    add_business_time,
     business_minutes_between,
     business_time_between,
 )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from slawatch.reports import charts, params, scoping, selectors
-from slawatch.reports.families import FAMILIES, FLOAT
+from slawatch.reports.families import FAMILIES
 
 PERCENT_COLUMNS = {"compliance", "touched_rate", "never_touched_rate", "dropped_rate",
                    "feedback_rate", "acceptance_rate", "dispute_rate", "conversion",

@@ -40,6 +40,19 @@ def parse_json(body: bytes):
         raise BadPayload("body is nested too deeply") from None
 
 
+MAX_BATCH = 1000
+
+
+def as_batch(payload) -> list:
+    """A parsed body holding one event object or an array of them, as a non-empty list."""
+    elements = payload if isinstance(payload, list) else [payload]
+    if not elements:
+        raise BadPayload("body is an empty array")
+    if len(elements) > MAX_BATCH:
+        raise BadPayload(f"a batch holds at most {MAX_BATCH} events")
+    return elements
+
+
 def to_instant(value) -> datetime | None:
     """Epoch milliseconds (int or digit string), ISO 8601, or Salesforce's
     `2024-06-10T06:13:20.000+0000`; naive values are UTC. None/'' -> None."""

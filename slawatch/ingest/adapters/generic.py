@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 
-from slawatch.ingest.adapters.common import BadPayload, InboxItem, dumps, parse_json
+from slawatch.ingest.adapters.common import (
+    BadPayload,
+    InboxItem,
+    as_batch,
+    dumps,
+    parse_json,
+)
 from slawatch.leads.events import DomainEvent, EventError
-
-MAX_BATCH = 1000
 
 
 def split(body: bytes) -> list[InboxItem]:
     """Validate the whole batch first: one bad element rejects all (nothing half-stored)."""
     payload = parse_json(body)
-    elements = payload if isinstance(payload, list) else [payload]
-    if not elements:
-        raise BadPayload("body is an empty array")
-    if len(elements) > MAX_BATCH:
-        raise BadPayload(f"a batch holds at most {MAX_BATCH} events")
+    elements = as_batch(payload)
     items = []
     for index, element in enumerate(elements):
         try:

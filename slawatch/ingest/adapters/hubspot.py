@@ -12,6 +12,7 @@ from django.conf import settings
 from slawatch.ingest.adapters.common import (
     BadPayload,
     InboxItem,
+    as_batch,
     dumps,
     epoch_ms,
     heat_of,
@@ -21,7 +22,6 @@ from slawatch.ingest.adapters.common import (
 )
 
 CRM = "hubspot"
-MAX_BATCH = 1000
 TOUCH_PROPERTIES = ("notes_last_contacted", "hs_last_sales_activity_timestamp")
 BASE_PROPERTIES = ("email", "firstname", "lastname", "company", "phone", "hubspot_owner_id",
                    "hubspot_owner_assigneddate", "createdate", "lastmodifieddate",
@@ -43,11 +43,7 @@ def subscription_type(item: dict) -> str:
 
 def split(body: bytes) -> list[InboxItem]:
     payload = parse_json(body)
-    elements = payload if isinstance(payload, list) else [payload]
-    if not elements:
-        raise BadPayload("body is an empty array")
-    if len(elements) > MAX_BATCH:
-        raise BadPayload(f"a batch holds at most {MAX_BATCH} events")
+    elements = as_batch(payload)
     items = []
     for index, element in enumerate(elements):
         items.append(InboxItem(event_id=_dedupe_key(element, index), body=dumps(element)))
