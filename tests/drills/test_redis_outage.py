@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
+from kombu import pools as kombu_pools
 
 from bench import signing
 from config.celery import app
@@ -24,6 +25,9 @@ def _reset_pools():
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by the connection; left
+    # there, the closed one is handed to the next test that publishes (even eagerly).
+    kombu_pools.reset()
 
 
 @pytest.fixture
