@@ -72,9 +72,9 @@ def _locked_lead(crm, external_id):
     return Lead.objects.select_for_update().get(pk=lead.pk)
 
 
-def _prior_state(lead):
+def _prior_state(handoffs):
     prior = {}
-    for handoff in lead.handoffs.prefetch_related("milestones"):
+    for handoff in handoffs:
         prior[handoff.handed_off_at] = d.PriorHandoff(
             policy_snapshots=handoff.policy_snapshots, rep_id=handoff.rep_id,
             team_id=handoff.team_id,
@@ -101,25 +101,28 @@ def reconcile_lead(lead: Lead, now: datetime | None = None) -> d.LeadPlan:
     """Recompute a lead's handoffs, milestones and touches from its events. Call inside a
     transaction holding the lead (apply_events does)."""
     facts = [d.Fact(e.key, e.type, e.occurred_at, e.data) for e in lead.events.all()]
+    # Loaded once: the prior ladder state comes from these rows, and they are the rows
+    # that are then updated in place.
+    handoffs = list(lead.handoffs.prefetch_related("milestones"))
     ctx = d.Context(
         crm=lead.crm, now=now or timezone.now(), default_heat=settings.SLAWATCH_DEFAULT_HEAT,
         person_for_owner=_owner_lookup(),
         team_of=lambda person_id: Person.objects.filter(pk=person_id).values_list(
             "team_id", flat=True).first(),
         policy_for=current_policy_snapshot, calendar_for=calendar_for,
-        prior=_prior_state(lead))
+        prior=_prior_state(handoffs))
     plan = d.derive(facts, ctx)
-    _write(lead, plan)
+    _write(lead, plan, handoffs)
     return plan
 
 
-def _write(lead, plan: d.LeadPlan):
+def _write(lead, plan: d.LeadPlan, handoffs: list[Handoff]):
     changed = [name for name, value in plan.attrs.items() if getattr(lead, name) != value]
     for name in changed:
         setattr(lead, name, plan.attrs[name])
     if changed:
         lead.save(update_fields=changed + ["updated_at"])
-    existing = {h.handed_off_at: h for h in lead.handoffs.all()}
+    existing = {h.handed_off_at: h for h in handoffs}
     handoff_ids = {}
     for hp in plan.handoffs:
         handoff = existing.pop(hp.handed_off_at, None) or Handoff(lead=lead,
@@ -148,11 +151,10 @@ def _write_handoff(handoff: Handoff, hp: d.HandoffPlan):
     before = {name: getattr(handoff, name) for name in HANDOFF_FIELDS}
     for name in HANDOFF_FIELDS:
         setattr(handoff, name, getattr(hp, name))
-    if handoff.pk is None:
+    created = handoff.pk is None
+    if created or any(before[name] != getattr(handoff, name) for name in HANDOFF_FIELDS):
         handoff.save()
-    elif any(before[name] != getattr(handoff, name) for name in HANDOFF_FIELDS):
-        handoff.save()
-    existing = {m.seq: m for m in handoff.milestones.all()}
+    existing = {} if created else {m.seq: m for m in handoff.milestones.all()}  # prefetched
     for mp in hp.milestones:
         milestone = existing.pop(mp.seq, None) or Milestone(handoff=handoff, seq=mp.seq)
         if milestone.pk is None or any(getattr(milestone, f) != getattr(mp, f)
