@@ -3,8 +3,6 @@
 Celery runs tasks eagerly unless a test starts a real worker; tests that need
 Redis read REDIS_URL (make test starts one on 127.0.0.1)."""
 
-import tempfile
-
 from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -18,7 +16,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-VAR_DIR = Path(tempfile.mkdtemp(prefix="slawatch-test-"))  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests choose the wake-up debounce explicitly (tests/ingest/test_inbox_wake.py).
 SLAWATCH_INBOX_WAKE_DEBOUNCE = False
