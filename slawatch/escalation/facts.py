@@ -42,7 +42,7 @@ def _sla_minutes(snapshot, milestone) -> int | None:
     return snapshot.get(key)
 
 
-def _stage(escalation, milestone, now: datetime) -> str:
+def _stage(escalation, milestone) -> str:
     if escalation.occurrence:
         return "reminder"
     if escalation.due_at and escalation.due_at < milestone.due_at:
@@ -60,7 +60,7 @@ def escalation_facts(escalation: Escalation, now: datetime | None = None) -> dic
     return {
         "escalation_id": escalation.pk,
         "handoff_id": handoff.pk,
-        "stage": _stage(escalation, milestone, now),
+        "stage": _stage(escalation, milestone),
         "milestone": "first touch" if milestone.seq == 0 else f"follow-up #{milestone.seq}",
         "lead_name": str(lead),
         "lead_company": lead.company,

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from slawatch.escalation.models import Escalation, EscalationStatus, SlackAction
+from slawatch.escalation.recipients import team_of
 from slawatch.leads.events import DomainEvent
 from slawatch.leads.models import Handoff, LeadEvent
 from slawatch.leads.services import apply_events, handoff_acknowledge, handoff_snooze
@@ -48,7 +49,7 @@ def reroute_handoff(*, handoff: Handoff, by: str) -> Reroute:
     key = f"{REROUTE_KEY}{handoff.pk}"
     with transaction.atomic():
         handoff = Handoff.objects.select_related("lead", "rep", "team").get(pk=handoff.pk)
-        team = handoff.team or handoff.rep.team
+        team = team_of(handoff)
         if handoff.closed_at is not None:
             return Reroute(None, "the handoff is already closed")
         if team is None:
