@@ -210,7 +210,3 @@ class HandoffSerializer(serializers.ModelSerializer):
                   "acknowledged_at", "acknowledged_by", "snoozed_until", "closed_at",
                   "close_reason", "next_due_at", "escalations"]
         read_only_fields = fields
-
-
-class AcknowledgeSerializer(serializers.Serializer):
-    acknowledged = serializers.BooleanField(read_only=True)

@@ -97,7 +97,6 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
         handoff = self.get_object()
         if not scoping.may_act_on_handoffs(request.user):
             raise PermissionDenied("marketing can read handoffs but not acknowledge them")
-        who = getattr(getattr(request.user, "person", None), "name", "") or request.user.get_username()
-        handoff_acknowledge(handoff=handoff, by=who)
+        handoff_acknowledge(handoff=handoff, by=scoping.actor_name(request.user))
         handoff = self.get_queryset().get(pk=handoff.pk)
         return Response(self.get_serializer(handoff).data)

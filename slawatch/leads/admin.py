@@ -140,9 +140,10 @@ class HandoffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     @admin.action(description="Acknowledge (stop further escalation)", permissions=["acknowledge"])
     def acknowledge(self, request, queryset):
-        who = getattr(scoping.person_of(request.user), "name", "") or request.user.get_username()
-        done = sum(handoff_acknowledge(handoff=h, by=who) for h in queryset)
-        messages.success(request, f"Acknowledged {done} of {queryset.count()} handoffs "
+        who = scoping.actor_name(request.user)
+        handoffs = list(queryset)
+        done = sum(handoff_acknowledge(handoff=h, by=who) for h in handoffs)
+        messages.success(request, f"Acknowledged {done} of {len(handoffs)} handoffs "
                                   "(the others had nothing pending).")
 
 

@@ -11,8 +11,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from slawatch.leads.models import Handoff, HandoffStatus
-from slawatch.quality import scoping
-from slawatch.quality.models import LeadFeedback, QualityDispute
+from slawatch.quality.models import QualityDispute
 
 
 class ScopedAdminMixin:
@@ -98,10 +97,3 @@ class HandoffDisputedFilter(DisputedFilter):
 
 class FeedbackDisputedFilter(DisputedFilter):
     lead_path = "lead_id"
-
-
-def own_feedback(request, lead):
-    person = scoping.person_of(request.user)
-    if person is None:
-        return LeadFeedback.objects.none()
-    return LeadFeedback.objects.filter(lead=lead, given_by=person)

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from slawatch.api.views import ModelPermissions
 from slawatch.quality import scoping, services
 from slawatch.quality.selectors import feedback_with_effective_verdict
 from slawatch.quality.models import (
@@ -22,13 +23,6 @@ from slawatch.quality.models import (
     RejectReason,
     Verdict,
 )
-
-
-class ModelPermissions(permissions.DjangoModelPermissions):
-    """Reads for any signed-in user (rows are scoped); writes need the model permission."""
-
-    perms_map = {**permissions.DjangoModelPermissions.perms_map,
-                 "GET": [], "HEAD": [], "OPTIONS": []}
 
 
 def _django_errors(exc: DjangoValidationError):
@@ -86,7 +80,7 @@ class FeedbackViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
 
     def get_queryset(self):
         return feedback_with_effective_verdict(
-            scoping.feedback_for(self.request.user, LeadFeedback.objects.all()))
+            scoping.feedback_for(self.request.user))
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

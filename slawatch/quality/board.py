@@ -116,7 +116,7 @@ def act(request) -> None:
     if handoff is None:
         messages.error(request, "That handoff does not exist or is not yours to act on.")
         return
-    who = getattr(scoping.person_of(user), "name", "") or user.get_username()
+    who = scoping.actor_name(user)
     if post.get("action") == "acknowledge":
         done = handoff_acknowledge(handoff=handoff, by=who)
         messages.success(request, f"Acknowledged {handoff.lead}." if done else

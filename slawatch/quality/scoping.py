@@ -56,6 +56,11 @@ def person_of(user) -> Person | None:
     return scope_of(user).person
 
 
+def actor_name(user) -> str:
+    """Who did it, for audit fields: the user's person's name, else the username."""
+    return getattr(person_of(user), "name", "") or user.get_username()
+
+
 def sees_everything(user) -> bool:
     return scope_of(user).role == EVERYTHING
 
@@ -122,12 +127,6 @@ def people_for(user, qs: QuerySet | None = None) -> QuerySet:
     if scope.role == roles.REP:
         return qs.filter(pk=scope.person.pk)
     return qs.none()
-
-
-def can_resolve(user, dispute: QualityDispute) -> bool:
-    """A resolver (manager, RevOps) may resolve a dispute they can see."""
-    return (user.has_perm("quality.resolve_qualitydispute")
-            and disputes_for(user).filter(pk=dispute.pk).exists())
 
 
 def may_act_on_handoffs(user) -> bool:

@@ -41,7 +41,3 @@ def lead_effective_verdict(lead_ref=None):
         LeadFeedback.objects.filter(lead=lead_ref or OuterRef("pk"))
     ).order_by("-updated_at", "-pk").values("effective_verdict")[:1]
     return Subquery(latest)
-
-
-def disputed_lead_ids() -> QuerySet:
-    return QualityDispute.objects.values("feedback__lead_id")
