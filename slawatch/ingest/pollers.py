@@ -189,8 +189,9 @@ def _salesforce_item(sobject, record):
 
 def configured_clients() -> dict:
     clients = {}
-    if settings.HUBSPOT_ACCESS_TOKEN:
-        clients["hubspot"] = HubSpotClient(settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN)
+    if hubspot_client := services.hubspot_client():
+        # the process's one client: its rate cap also spans the webhook contact reads
+        clients["hubspot"] = hubspot_client
     if settings.SALESFORCE_INSTANCE_URL and (settings.SALESFORCE_ACCESS_TOKEN
                                              or settings.SALESFORCE_REFRESH_TOKEN):
         clients["salesforce"] = SalesforceClient(

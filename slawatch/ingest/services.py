@@ -11,6 +11,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections, router, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from slawatch.ingest.adapters import generic, hubspot, pipedrive, salesforce
@@ -233,9 +234,8 @@ def drain_inbox(now: datetime | None = None) -> dict:
     """slawatch_drain's step: process, here and now, every pending event that is due
     (never tried yet, or its retry time has come). Failures do not stop the run."""
     now = now or timezone.now()
-    due = CrmEvent.objects.filter(status=CrmEventStatus.PENDING).filter(
-        attempts=0) | CrmEvent.objects.filter(status=CrmEventStatus.PENDING,
-                                              next_attempt_at__lte=now)
+    due = CrmEvent.objects.filter(Q(attempts=0) | Q(next_attempt_at__lte=now),
+                                  status=CrmEventStatus.PENDING)
     pks = list(due.order_by("received_at", "pk").values_list("pk", flat=True))
     return process_pks(pks)
 

@@ -69,6 +69,14 @@ def to_instant(value) -> datetime | None:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
+def to_instant_safe(value) -> datetime | None:
+    """to_instant, with None for a value that is not a usable timestamp."""
+    try:
+        return to_instant(value)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def epoch_ms(instant: datetime) -> int:
     return int(instant.timestamp() * 1000)
 

@@ -19,6 +19,7 @@ from slawatch.ingest.adapters.common import (
     make_event,
     parse_json,
     to_instant,
+    to_instant_safe,
 )
 
 CRM = "hubspot"
@@ -63,13 +64,6 @@ def _dedupe_key(element, index) -> str:
         raise BadPayload(f"event {index}: occurredAt must be epoch milliseconds")
     # eventId alone is "not guaranteed unique" (HubSpot docs)
     return f"{element['eventId']}:{element['occurredAt']}:{element['objectId']}"[:255]
-
-
-def to_instant_safe(value):
-    try:
-        return to_instant(value)
-    except (ValueError, OverflowError, OSError):
-        return None
 
 
 # --- processing -------------------------------------------------------------

@@ -16,7 +16,7 @@ from slawatch.ingest.adapters.common import (
     epoch_ms,
     make_event,
     parse_json,
-    to_instant,
+    to_instant_safe,
 )
 
 CRM = "pipedrive"
@@ -48,14 +48,7 @@ def _owner(value):
 
 
 def _when(*candidates):
-    for value in candidates:
-        try:
-            instant = to_instant(value)
-        except (ValueError, OverflowError, OSError):
-            continue
-        if instant is not None:
-            return instant
-    return None
+    return next(filter(None, map(to_instant_safe, candidates)), None)
 
 
 def to_events(body: str) -> list:
