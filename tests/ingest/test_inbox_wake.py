@@ -78,13 +78,22 @@ def test_two_drains_never_claim_the_same_delivery(db):
     assert services.claim_fresh() == []  # leased beyond the fresh horizon
 
 
-def test_a_claim_whose_row_changed_after_the_read_takes_nothing(db):
+def test_a_claim_whose_row_changed_after_the_read_takes_nothing(db, monkeypatch):
     services.inbox_store("generic", [generic_item("e1")])
-    (pk, seen_at), = CrmEvent.objects.values_list("pk", "next_attempt_at")
-    assert services.claim_fresh() == [pk]  # another drain wins the row first
-    # the conditional UPDATE a slower drain would run, with the lease it read before
-    assert CrmEvent.objects.filter(pk=pk, status="pending", next_attempt_at=seen_at).update(
-        next_attempt_at=seen_at) == 0
+    pk = CrmEvent.objects.get().pk
+    real_filter = services.CrmEvent.objects.filter
+    rival = []
+
+    def filter_with_a_rival(*args, **kwargs):
+        # Between our read and our conditional UPDATE, another drain wins the row.
+        if "pk" in kwargs and not rival:
+            rival.append(None)
+            rival[0] = services.claim_fresh()
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(services.CrmEvent.objects, "filter", filter_with_a_rival)
+    assert services.claim_fresh() == []  # the lease it read is gone: it takes nothing
+    assert rival == [[pk]]
 
 
 def test_a_drain_that_loses_a_batch_takes_the_next_one(db, monkeypatch):
