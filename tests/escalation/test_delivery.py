@@ -66,14 +66,15 @@ def test_rate_limited_post_waits_for_retry_after_then_sends(cast, clock, slack, 
     assert attempts == [("transient", 429, 120.0), ("sent", None, None)]
 
 
-def test_rate_limited_webhook_is_transient(cast, clock, slack):
+def test_rate_limited_webhook_is_transient(cast, clock, slack, settings):
+    settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS = 5  # below Retry-After, so it must decide
     cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
     cast.team.save()
     slack.respond("/services/T1/B1/xyz", 429, "", {"Retry-After": "30"})
     row = _breached(clock, TEAM_CHANNEL)
     assert deliver.deliver(row.pk) == "pending"
     row.refresh_from_db()
-    assert row.next_attempt_at >= timezone.now() + timedelta(seconds=30)
+    assert row.next_attempt_at == timezone.now() + timedelta(seconds=30)
 
 
 def test_channel_not_found_fails_at_once_with_the_error_kept(cast, clock, slack):

@@ -64,7 +64,7 @@ class Sweepers:
             thread.join(timeout=10)
 
 
-def _interleaved(skip_locked):
+def _interleaved():
     """Both read the due rows, then both try to claim them (the SQLite race)."""
     first = sweep.due_candidates(NOW, 100)
     second = sweep.due_candidates(NOW, 100)
@@ -91,7 +91,7 @@ def test_two_parallel_sweeps_escalate_each_step_exactly_once(cast, settings):
         for round_ in range(ROUNDS):
             _reset()
             skip_locked = round_ % 2 == 0
-            results = sweepers.round(skip_locked) if threaded else _interleaved(skip_locked)
+            results = sweepers.round(skip_locked) if threaded else _interleaved()
             assert sweepers is None or sweepers.errors == []
             assert sum(r.claimed for r in results) == HANDOFFS, f"round {round_}: {results}"
             assert Escalation.objects.count() == 2 * HANDOFFS
