@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from rest_framework import serializers
 
@@ -6,6 +7,12 @@ from slawatch.leads import ladder
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
 from slawatch.leads.services import reconcile_leads_of_owner
 from slawatch.people.models import Calendar, CrmIdentity, Person, Team
+
+
+def django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
+    """Django's ValidationError as DRF's: per field when it names fields, else non_field_errors."""
+    detail = getattr(exc, "message_dict", None) or {"non_field_errors": exc.messages}
+    return serializers.ValidationError(detail)
 
 
 class CleanModelSerializer(serializers.ModelSerializer):
@@ -17,9 +24,8 @@ class CleanModelSerializer(serializers.ModelSerializer):
                                       if k in self._concrete_names()})
         try:
             instance.clean()
-        except Exception as exc:  # django ValidationError
-            detail = getattr(exc, "message_dict", None) or {"non_field_errors": exc.messages}
-            raise serializers.ValidationError(detail) from None
+        except DjangoValidationError as exc:
+            raise django_errors(exc) from None
         return attrs
 
     def _concrete_names(self):

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from slawatch.api.serializers import django_errors
 from slawatch.api.views import ModelPermissions
 from slawatch.quality import scoping, services
 from slawatch.quality.selectors import feedback_with_effective_verdict
@@ -23,11 +24,6 @@ from slawatch.quality.models import (
     RejectReason,
     Verdict,
 )
-
-
-def _django_errors(exc: DjangoValidationError):
-    detail = getattr(exc, "message_dict", None) or {"non_field_errors": exc.messages}
-    return serializers.ValidationError(detail)
 
 
 class ScopedLeadField(serializers.PrimaryKeyRelatedField):
@@ -65,7 +61,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
         try:
             LeadFeedback(**merged).clean()
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
+            raise django_errors(exc) from None
         return merged
 
 
@@ -110,7 +106,7 @@ class FeedbackViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
                 reason=data.get("reason") or "", rating=data.get("rating"),
                 comment=data.get("comment") or "")
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
+            raise django_errors(exc) from None
 
 
 class ScopedRejectionField(serializers.PrimaryKeyRelatedField):
@@ -168,7 +164,7 @@ class DisputeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
                 by=scoping.person_of(self.request.user),
                 reason=serializer.validated_data["reason"])
         except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
+            raise django_errors(exc) from None
 
     @extend_schema(request=ResolveSerializer, responses=DisputeSerializer)
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])

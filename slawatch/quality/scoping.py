@@ -25,6 +25,7 @@ class Scope:
     role: str | None            # "all", rep, manager, or None (nothing)
     person: Person | None
     team_ids: tuple[int, ...] = ()
+    groups: frozenset[str] = frozenset()  # the user's group names, read once with the scope
 
 
 def scope_of(user) -> Scope:
@@ -41,15 +42,15 @@ def _compute_scope(user) -> Scope:
     if user is None or not user.is_authenticated or not user.is_active:
         return Scope(None, None)
     person = Person.objects.filter(user=user).select_related("team").first()
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = frozenset(user.groups.values_list("name", flat=True))
     if user.is_superuser or groups & {roles.MARKETING, roles.REVOPS}:
-        return Scope(EVERYTHING, person)
+        return Scope(EVERYTHING, person, groups=groups)
     if roles.MANAGER in groups and person is not None:
         teams = Team.objects.filter(Q(manager=person) | Q(pk=person.team_id))
-        return Scope(roles.MANAGER, person, tuple(teams.values_list("pk", flat=True)))
+        return Scope(roles.MANAGER, person, tuple(teams.values_list("pk", flat=True)), groups)
     if roles.REP in groups and person is not None:
-        return Scope(roles.REP, person)
-    return Scope(None, person)
+        return Scope(roles.REP, person, groups=groups)
+    return Scope(None, person, groups=groups)
 
 
 def person_of(user) -> Person | None:
@@ -134,8 +135,7 @@ def may_act_on_handoffs(user) -> bool:
     if user.is_superuser:
         return True
     scope = scope_of(user)
-    return scope.role in (roles.REP, roles.MANAGER) or \
-        user.groups.filter(name=roles.REVOPS).exists()
+    return scope.role in (roles.REP, roles.MANAGER) or roles.REVOPS in scope.groups
 
 
 def escalations_for(user, qs: QuerySet | None = None) -> QuerySet:

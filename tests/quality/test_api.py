@@ -134,7 +134,9 @@ def test_marketing_cannot_acknowledge_a_handoff_the_manager_can(org, leads):
     url = f"/api/v1/handoffs/{handoff.pk}/acknowledge/"
     assert api(org.marketer_user).post(url).status_code == 403
     assert api(org.west_manager_user).post(url).status_code == 404
-    assert api(org.manager_user).post(url).status_code == 200
+    response = api(org.manager_user).post(url)
+    assert response.status_code == 200
+    assert response.json()["acknowledged_by"] == org.manager.name  # the person, not the login
 
 
 def test_people_are_scoped_like_the_admin(org):
