@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.apps import apps
 from django.db.models import Count, Min, Q
 
+from slawatch.escalation.models import Escalation
+from slawatch.ingest.models import CrmEvent, PollCursor
 from slawatch.leads.models import Handoff
-
-
-def _model(label):
-    """A model another capability owns, or None while it does not exist (yet)."""
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
+from slawatch.ops.models import Counter, Heartbeat
 
 
 def sweep_lag_seconds(now: datetime) -> float:
@@ -34,10 +28,7 @@ def open_handoffs_by_heat() -> dict[str, int]:
 
 def inbox_by_source() -> dict[str, dict[str, int]]:
     """source -> {received, processed, failed, pending} from the CrmEvent inbox."""
-    model = _model("ingest.CrmEvent")
-    if model is None:
-        return {}
-    rows = model.objects.values("source").annotate(
+    rows = CrmEvent.objects.values("source").annotate(
         received=Count("id"),
         processed=Count("id", filter=Q(status="processed")),
         failed=Count("id", filter=Q(status="failed")),
@@ -47,19 +38,15 @@ def inbox_by_source() -> dict[str, dict[str, int]]:
 
 
 def escalations_by_channel_status() -> dict[tuple[str, str], int]:
-    model = _model("escalation.Escalation")
-    rows = model.objects.values("channel", "status").annotate(n=Count("id"))
+    rows = Escalation.objects.values("channel", "status").annotate(n=Count("id"))
     return {(row["channel"], row["status"]): row["n"] for row in rows}
 
 
 def poll_cursor_ages(now: datetime) -> dict[str, float]:
     """stream -> seconds since the newest change the poll has safely stored."""
-    model = _model("ingest.PollCursor")
-    if model is None:
-        return {}
     ages = {}
-    for stream, position, last_run in model.objects.values_list("stream", "position",
-                                                                 "last_run_at"):
+    for stream, position, last_run in PollCursor.objects.values_list(
+            "stream", "position", "last_run_at"):
         reference = position or last_run
         if reference is not None:
             ages[stream] = max(0.0, (now - reference).total_seconds())
@@ -67,12 +54,8 @@ def poll_cursor_ages(now: datetime) -> dict[str, float]:
 
 
 def counters(name: str) -> dict[str, int]:
-    from slawatch.ops.models import Counter
-
     return dict(Counter.objects.filter(name=name).values_list("label", "value"))
 
 
 def heartbeat(name: str):
-    from slawatch.ops.models import Heartbeat
-
     return Heartbeat.objects.filter(name=name).first()
