@@ -13,11 +13,7 @@ def handoff_scope(user):
     """None (everything) or a function narrowing a Handoff queryset to the user's rows."""
     if scoping.sees_everything(user):
         return None
-    return partial(_handoffs_for, user)
-
-
-def _handoffs_for(user, qs):
-    return scoping.handoffs_for(user, qs)
+    return partial(scoping.handoffs_for, user)
 
 
 def commitment_scope(user):

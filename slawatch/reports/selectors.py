@@ -401,6 +401,11 @@ def _converted():
                                              opened_at__lt=OuterRef("held_until")))
 
 
+def _with_conversion(qs):
+    """Each handoff with `conv`: did it convert while it held the lead (_converted)."""
+    return qs.annotate(held_until=_held_until()).annotate(conv=_converted())
+
+
 def _credited(qs, **opportunity):
     """Handoff x opportunity rows, each opportunity credited to the handoff that held it.
 
@@ -413,7 +418,7 @@ def _credited(qs, **opportunity):
 
 
 def funnel_report(window: ReportWindow):
-    qs = handoffs_in(window).annotate(held_until=_held_until()).annotate(conv=_converted())
+    qs = _with_conversion(handoffs_in(window))
     rows = _rows(window, _grouped(qs, window).annotate(
         handoffs=Count("id"),
         leads=Count("lead_id", distinct=True),
@@ -497,7 +502,7 @@ def commitments_report(*, year, quarter, scope=None, commitments_scope=None, now
 
 
 def _delivery(window, column):
-    qs = handoffs_in(window).annotate(held_until=_held_until()).annotate(conv=_converted())
+    qs = _with_conversion(handoffs_in(window))
     return {row.pop(column): row for row in qs.values(column).order_by().annotate(
         delivered=Count("id", filter=Q(lead__sourced_by="marketing")),
         handoffs=Count("id"),
