@@ -11,6 +11,7 @@ from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -98,15 +99,15 @@ def _recent_mail(limit=10):
 
 
 def _live_counts():
-    escalations = Escalation.objects.filter(kind="escalation")
+    """One aggregate query per table, not one count per figure."""
     return {
-        "escalations": escalations.count(),
-        "escalations_sent": escalations.filter(status="sent").count(),
-        "escalations_failed": escalations.filter(status="failed").count(),
+        **Escalation.objects.filter(kind="escalation").aggregate(
+            escalations=Count("id"),
+            escalations_sent=Count("id", filter=Q(status="sent")),
+            escalations_failed=Count("id", filter=Q(status="failed"))),
         "slack_messages": SlackSinkMessage.objects.count(),
-        "open_handoffs": Handoff.objects.filter(closed_at__isnull=True).count(),
-        "breached_open": Handoff.objects.filter(closed_at__isnull=True,
-                                                status="breached").count(),
+        **Handoff.objects.filter(closed_at__isnull=True).aggregate(
+            open_handoffs=Count("id"), breached_open=Count("id", filter=Q(status="breached"))),
     }
 
 
