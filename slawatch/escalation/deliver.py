@@ -31,12 +31,16 @@ from slawatch.escalation.models import (
 log = logging.getLogger(__name__)
 
 
-def due_ids(now: datetime, limit: int = 1000) -> list[int]:
+def _due(now: datetime):
     """Pending escalations whose (re)try time has come, digest-held ones excluded."""
-    return list(Escalation.objects.filter(
+    return Escalation.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        status=EscalationStatus.PENDING, held_for_digest=False,
-    ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+        status=EscalationStatus.PENDING, held_for_digest=False)
+
+
+def due_ids(now: datetime, limit: int = 1000) -> list[int]:
+    """Ids of the due escalations, earliest (re)try time first."""
+    return list(_due(now).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
 
 
 def reap(now: datetime) -> int:
@@ -49,11 +53,9 @@ def reap(now: datetime) -> int:
 
 
 def claim(escalation_id: int, now: datetime) -> bool:
-    return Escalation.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        pk=escalation_id, status=EscalationStatus.PENDING, held_for_digest=False,
-    ).update(status=EscalationStatus.SENDING, sending_since=now,
-             attempts=F("attempts") + 1) == 1
+    """Take the row for sending only if it is still due (the same rule as `due_ids`)."""
+    return _due(now).filter(pk=escalation_id).update(
+        status=EscalationStatus.SENDING, sending_since=now, attempts=F("attempts") + 1) == 1
 
 
 def deliver(escalation_id: int) -> str:
