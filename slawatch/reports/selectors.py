@@ -495,20 +495,27 @@ def commitments_report(*, year, quarter, scope=None, commitments_scope=None, now
         "rep", "team")
     if commitments_scope is not None:
         commitments = commitments.filter(commitments_scope)
-    by_rep = _delivery(window, "rep_id")
-    by_team = _delivery(window, "team_id")
+    by_rep, by_team = _delivery(window)
     rows = [_commitment_row(c, by_rep, by_team, elapsed) for c in commitments]
     return sorted(rows, key=lambda r: (r["kind"], r["label"].lower(), r["key"]))
 
 
-def _delivery(window, column):
+def _delivery(window):
+    """({rep_id: figures}, {team_id: figures}) from ONE query grouped by (rep, team):
+    its few rows are summed per rep and per team here."""
     qs = _with_conversion(handoffs_in(window))
-    return {row.pop(column): row for row in qs.values(column).order_by().annotate(
-        delivered=Count("id", filter=Q(lead__sourced_by="marketing")),
-        handoffs=Count("id"),
-        met=Count("id", filter=Q(status="met")),
-        breached=Count("id", filter=Q(status="breached")),
-        converted=Count("id", filter=Q(conv=True)))}
+    by_rep, by_team = {}, {}
+    for row in qs.values("rep_id", "team_id").order_by().annotate(
+            delivered=Count("id", filter=Q(lead__sourced_by="marketing")),
+            handoffs=Count("id"),
+            met=Count("id", filter=Q(status="met")),
+            breached=Count("id", filter=Q(status="breached")),
+            converted=Count("id", filter=Q(conv=True))):
+        rep_id, team_id = row.pop("rep_id"), row.pop("team_id")
+        for totals in (by_rep.setdefault(rep_id, {}), by_team.setdefault(team_id, {})):
+            for name, value in row.items():
+                totals[name] = totals.get(name, 0) + value
+    return by_rep, by_team
 
 
 def _commitment_row(commitment, by_rep, by_team, elapsed):
