@@ -21,6 +21,7 @@ from slawatch.leads.events import DomainEvent
 from slawatch.leads.models import Handoff, Lead, LeadEvent, SlaPolicy
 from slawatch.people.models import Calendar, Person
 from slawatch.quality.models import LeadFeedback, QualityDispute
+from tests.reports.builders import handoff
 
 SECRET = "demo-test-events-secret"
 
@@ -113,10 +114,14 @@ def test_demo_page_lists_live_escalations_and_slack_messages(client, settings, c
                               sent_at=timezone.now(), step=1)
     SlackSinkMessage.objects.create(method="chat.postMessage", channel="UMANAGER",
                                     text="Lead SLA breached: Ana Ruiz")
+    handoff(cast.rep, status="breached")
+    handoff(cast.rep, status="met")
     page = client.get("/demo/").content.decode()
     assert 'class="sent"' in page and "Maya Manager" in page
     assert "Lead SLA breached: Ana Ruiz" in page
-    assert client.get("/demo/status.json").json()["escalations_sent"] == 1
+    assert client.get("/demo/status.json").json() == {
+        "escalations": 1, "escalations_sent": 1, "escalations_failed": 0, "slack_messages": 1,
+        "open_handoffs": 2, "breached_open": 1}
 
 
 def timeline(seconds, hot_sla=timedelta(minutes=1), seed=3):

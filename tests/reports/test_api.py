@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from slawatch.quality import roles
+from tests.factories import PersonFactory, TeamFactory
 from tests.reports.builders import T0, handoff, lead, window_params
 
 SLA_COLUMNS = {"key", "label", "handoffs", "met", "breached", "open", "compliance",
@@ -119,6 +120,8 @@ def test_a_rep_sees_only_their_own_rows(api_client, history, django_user_model):
 
 
 def test_a_manager_sees_their_team(api_client, history, django_user_model):
+    # another team's handoff, which the manager must not see
+    handoff(PersonFactory(name="Wendy West", team=TeamFactory(name="West")), status="met")
     api_client.force_authenticate(_user_for(history.manager, roles.MANAGER, django_user_model))
     rows = api_client.get("/api/v1/reports/sla/", window_params(group_by="team")).json()["rows"]
     assert [(r["label"], r["handoffs"]) for r in rows] == [("East", 4)]
