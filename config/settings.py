@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "slawatch.escalation",
     "slawatch.quality",
     "slawatch.reports",
+    "slawatch.whatif",
     "slawatch.api",
     "slawatch.ops",
     "slawatch.demo",

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from slawatch.api import views
 from slawatch.quality import api as quality_api
+from slawatch.whatif.api import WhatIfView
 
 router = DefaultRouter()
 router.register("teams", views.TeamViewSet)
@@ -19,5 +20,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("slawatch.reports.api_urls")),
+    path("what-if/", WhatIfView.as_view(), name="what-if"),
     path("", include(router.urls)),
 ]

@@ -166,3 +166,46 @@ def next_due(cal, steps, milestones, snoozed_until=None, closed=False) -> dateti
             if fire is not None:
                 candidates.append(fire)
     return min(candidates) if candidates else None
+
+
+def count_firings(cal, started, due, steps, until: datetime,
+                  snoozed_until=None) -> list[int]:
+    """How many times each step fires for one milestone before `until` (when it was met,
+    acknowledged or closed, or now): what a sweep looking at every instant would send.
+
+    The what-if replay counts pager load with it, so it follows `due_firings` exactly: a
+    step fires when its instant (or repeat) is reached strictly before `until`, and
+    firings held by a snooze collapse into one at its end. Repeats are counted with two
+    clock calls instead of one `due_firings` per repeat.
+    """
+    counts = []
+    for step in steps:
+        base = step_instant(cal, started, due, step)
+        counts.append(_count_occurrences(cal, base, step, until, snoozed_until))
+    return counts
+
+
+def _count_occurrences(cal, base, step, until, snoozed_until) -> int:
+    held = 0
+    if snoozed_until is not None and base < snoozed_until:
+        if snoozed_until >= until:
+            return 0
+        # Everything due before the snooze ends goes out once, when it ends.
+        held, base_index = 1, _occurrences_before(cal, base, step, snoozed_until, inclusive=True)
+    else:
+        base_index = 0
+    if not step.get("repeat_minutes"):
+        return held or int(base < until)
+    return held + max(0, _occurrences_before(cal, base, step, until) - base_index)
+
+
+def _occurrences_before(cal, base, step, until, inclusive=False) -> int:
+    """Occurrences 0, 1, … of a repeating step whose instant is before `until` (or at it)."""
+    if base > until or (base == until and not inclusive):
+        return 0
+    period = timedelta(minutes=step["repeat_minutes"])
+    # Open time is strictly increasing with the occurrence, so only the occurrence whose
+    # open time equals the elapsed one can fall on either side of `until`.
+    last = business_time_between(cal, base, until) // period
+    at = occurrence_instant(cal, base, step, last)
+    return last + (1 if at < until or (inclusive and at == until) else 0)

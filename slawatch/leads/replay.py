@@ -1,0 +1,146 @@
+"""What-if: a lead's handoffs replayed under proposed SLA policies.
+
+The replay *is* the derivation and the ladder run again with other inputs, never a
+second copy of their rules:
+
+- `replay_context` turns the context the live derivation uses into one whose policy
+  lookup answers with the proposal (a heat without a proposal keeps the policy each
+  handoff recorded, else the current one) and whose ladder state keeps only what
+  people did — acknowledgements and snoozes — so `derive` recomputes milestones,
+  breaches and heat changes from the recorded events and touches;
+- `escalations` counts the ladder steps that fire for those milestones with
+  `ladder.count_firings`, the sweep's own rule;
+- `recorded_outcome` reads the same figures off a handoff as the database holds it,
+  so "actual" is what really happened and "proposed" the replay.
+
+A proposal equal to what was in force therefore gives the recorded outcome back
+(tests/leads/test_replay.py proves it over random histories). No Django here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from slawatch.clock import BusinessCalendar
+from slawatch.leads import derive as d
+from slawatch.leads import ladder
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One handoff's result under one set of policies."""
+
+    heat: str
+    status: str  # open, met, breached or closed: the handoff statuses
+    escalations: Counter = field(default_factory=Counter)  # notify -> ladder steps fired
+
+    @property
+    def met(self) -> bool:
+        return self.status == "met"
+
+    @property
+    def breached(self) -> bool:
+        return self.status == "breached"
+
+
+@dataclass(frozen=True)
+class RecordedMilestone:
+    seq: int
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    acknowledged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RecordedHandoff:
+    """A handoff as stored: what the live derivation and sweep made of its events."""
+
+    handed_off_at: datetime
+    rep_id: int
+    team_id: int | None
+    heat: str
+    status: str
+    policy_snapshots: Mapping
+    closed_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    milestones: tuple[RecordedMilestone, ...] = ()
+
+
+def escalations(cal: BusinessCalendar, steps: list[dict], milestones: Iterable, *,
+                closed_at: datetime | None, snoozed_until: datetime | None,
+                now: datetime) -> Counter:
+    """Ladder steps fired per recipient kind (rep, manager, …) for a handoff's milestones.
+
+    Each milestone's ladder runs until it is met, acknowledged or closed, or until now:
+    the stops `ladder.next_due` and the sweep honour. Steps that notify nobody (a bare
+    reassignment) are not escalations.
+    """
+    fired: Counter = Counter()
+    for milestone in milestones:
+        stops = [t for t in (milestone.met_at, milestone.acknowledged_at, closed_at, now) if t]
+        until = min(stops)
+        if until <= milestone.started_at:
+            continue
+        counts = ladder.count_firings(cal, milestone.started_at, milestone.due_at, steps, until,
+                                      snoozed_until)
+        for step, count in zip(steps, counts, strict=True):
+            if count and step.get("notify"):
+                fired[step["notify"]] += count
+    return fired
+
+
+def recorded_outcome(handoff: RecordedHandoff, *, now: datetime,
+                     calendar_for: Callable[[dict | None], BusinessCalendar]) -> Outcome:
+    snapshot = handoff.policy_snapshots.get(handoff.heat)
+    if snapshot is None:
+        return Outcome(handoff.heat, handoff.status)
+    return Outcome(handoff.heat, handoff.status, escalations(
+        calendar_for(snapshot["calendar"]), snapshot["steps"], handoff.milestones,
+        closed_at=handoff.closed_at, snoozed_until=handoff.snoozed_until, now=now))
+
+
+def planned_outcome(plan: d.HandoffPlan, *, now: datetime,
+                    calendar_for: Callable[[dict | None], BusinessCalendar]) -> Outcome:
+    snapshot = plan.snapshot
+    if snapshot is None:
+        return Outcome(plan.heat, plan.status)
+    return Outcome(plan.heat, plan.status, escalations(
+        calendar_for(snapshot["calendar"]), snapshot["steps"], plan.milestones,
+        closed_at=plan.closed_at, snoozed_until=plan.snoozed_until, now=now))
+
+
+def replay_context(ctx: d.Context, proposal: Mapping[str, dict],
+                   recorded: Iterable[RecordedHandoff]) -> d.Context:
+    """`ctx` (the live derivation's lookups) answering with the proposed policies.
+
+    `proposal` maps heat -> policy snapshot (the shape of SlaPolicy.snapshot()). The
+    recorded handoffs give each handoff the policies it saw for the other heats, its
+    team at handoff, and the acknowledgements and snooze people made; the ladder's
+    `fired` map is left out, since the replay counts firings itself.
+    """
+    current = ctx.policy_for
+
+    def policy_for(heat, team_id):
+        return proposal[heat] if heat in proposal else current(heat, team_id)
+
+    prior = {}
+    for handoff in recorded:
+        prior[handoff.handed_off_at] = d.PriorHandoff(
+            policy_snapshots={**handoff.policy_snapshots, **proposal},
+            rep_id=handoff.rep_id, team_id=handoff.team_id,
+            acknowledged_at=handoff.acknowledged_at, snoozed_until=handoff.snoozed_until,
+            milestones={m.seq: d.PriorMilestone({}, m.acknowledged_at)
+                        for m in handoff.milestones})
+    return replace(ctx, policy_for=policy_for, prior=prior)
+
+
+def replay_lead(facts: list[d.Fact], ctx: d.Context) -> dict[datetime, Outcome]:
+    """Every handoff of one lead, derived again in `ctx` (see replay_context), by start."""
+    plan = d.derive(facts, ctx)
+    return {hp.handed_off_at: planned_outcome(hp, now=ctx.now, calendar_for=ctx.calendar_for)
+            for hp in plan.handoffs}
