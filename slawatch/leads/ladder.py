@@ -186,17 +186,18 @@ def count_firings(cal, started, due, steps, until: datetime,
 
 
 def _count_occurrences(cal, base, step, until, snoozed_until) -> int:
-    held = 0
+    repeats = bool(step.get("repeat_minutes"))
     if snoozed_until is not None and base < snoozed_until:
         if snoozed_until >= until:
             return 0
-        # Everything due before the snooze ends goes out once, when it ends.
-        held, base_index = 1, _occurrences_before(cal, base, step, snoozed_until, inclusive=True)
-    else:
-        base_index = 0
-    if not step.get("repeat_minutes"):
-        return held or int(base < until)
-    return held + max(0, _occurrences_before(cal, base, step, until) - base_index)
+        if not repeats:
+            return 1  # held, then sent when the snooze ends
+        # Every occurrence due by the end of the snooze goes out once, when it ends.
+        held = _occurrences_before(cal, base, step, snoozed_until, inclusive=True)
+        return 1 + max(0, _occurrences_before(cal, base, step, until) - held)
+    if not repeats:
+        return int(base < until)
+    return _occurrences_before(cal, base, step, until)
 
 
 def _occurrences_before(cal, base, step, until, inclusive=False) -> int:
