@@ -186,7 +186,7 @@ class LeadSerializer(serializers.ModelSerializer):
         fields = ["id", "crm", "external_id", "email", "name", "company", "phone", "source",
                   "campaign", "heat", "score", "sourced_by", "status", "owner", "owner_crm_id",
                   "owner_unmapped", "created_in_crm_at", "converted_at", "disqualified_at",
-                  "created_at"]
+                  "created_at", "crm_heat", "properties"]
         read_only_fields = fields
 
 
@@ -214,5 +214,5 @@ class HandoffSerializer(serializers.ModelSerializer):
         fields = ["id", "lead", "rep", "team", "heat", "handed_off_at", "first_touch_due_at",
                   "first_touched_at", "speed_to_lead_seconds", "status", "breached_at",
                   "acknowledged_at", "acknowledged_by", "snoozed_until", "closed_at",
-                  "close_reason", "next_due_at", "escalations"]
+                  "close_reason", "next_due_at", "escalations", "definition_version"]
         read_only_fields = fields
