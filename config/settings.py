@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "simple_history",
     "slawatch.people",
     "slawatch.leads",
+    "slawatch.definitions",
     "slawatch.ingest",
     "slawatch.escalation",
     "slawatch.quality",
