@@ -87,6 +87,14 @@ class LeadDefinitionAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("approvals__person")
 
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None and obj.status != Status.DRAFT:
+            kwargs["form"] = forms.ModelForm  # frozen: no editor at all, every field read-only
+        return super().get_form(request, obj, **kwargs)
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
     def get_fields(self, request, obj=None):
         if obj is not None and obj.status != Status.DRAFT:
             return self.FROZEN
@@ -110,9 +118,6 @@ class LeadDefinitionAdmin(SimpleHistoryAdmin):
         except services.DefinitionFrozen as exc:
             raise PermissionDenied(str(exc)) from None
         obj.pk, obj.status = saved.pk, saved.status
-
-    def save_related(self, request, form, formsets, change):
-        pass  # approvals are written by the approve button only
 
     # --- the page around the form ---------------------------------------------
 

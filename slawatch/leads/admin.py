@@ -50,8 +50,8 @@ class UnmappedOwnerFilter(admin.SimpleListFilter):
 
 class HandoffInline(admin.TabularInline):
     model = Handoff
-    fields = ["rep", "heat", "handed_off_at", "first_touch_due_at", "first_touched_at",
-              "status", "closed_at", "close_reason"]
+    fields = ["rep", "heat", "definition_version", "handed_off_at", "first_touch_due_at",
+              "first_touched_at", "status", "closed_at", "close_reason"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -75,8 +75,9 @@ class LeadEventInline(admin.TabularInline):
 
 
 CRM_FIELDS = ["crm", "external_id", "email", "name", "company", "phone", "source", "campaign",
-              "heat", "score", "sourced_by", "status", "owner", "owner_crm_id",
-              "created_in_crm_at", "converted_at", "disqualified_at", "last_event_at"]
+              "heat", "crm_heat", "score", "properties", "sourced_by", "status", "owner",
+              "owner_crm_id", "created_in_crm_at", "converted_at", "disqualified_at",
+              "last_event_at"]
 
 
 @admin.register(Lead)

@@ -126,9 +126,9 @@ class QualityDisputeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ["feedback__lead", "feedback__given_by", "filed_by", "resolved_by"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-    readonly_fields = ["feedback", "lead", "rejection_reason", "rejection_comment", "reason",
-                       "outcome", "filed_by", "resolved_by", "resolved_at",
-                       "resolution_comment", "created_at"]
+    readonly_fields = ["feedback", "lead", "judged_under", "rejection_reason",
+                       "rejection_comment", "reason", "outcome", "filed_by", "resolved_by",
+                       "resolved_at", "resolution_comment", "created_at"]
     inlines = [DisputeCommentInline]
     actions = ["withdraw"]
     change_form_template = "admin/quality/qualitydispute/change_form.html"
@@ -136,6 +136,19 @@ class QualityDisputeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(ordering="feedback__lead__name")
     def lead(self, obj):
         return obj.feedback.lead
+
+    @admin.display(description="heat judged under")
+    def judged_under(self, obj):
+        """The lead definition version that decided the heat of the rep's handoff (the one
+        the rejection was about), so both sides argue from the same signed text."""
+        lead, rep = obj.feedback.lead, obj.feedback.given_by_id
+        handoffs = lead.handoffs.order_by("-handed_off_at")
+        handoff = handoffs.filter(rep_id=rep).first() or handoffs.first()
+        if handoff is None:
+            return "no handoff yet"
+        if handoff.definition_version is None:
+            return f"{handoff.heat}: no lead definition (the CRM's heat or the default)"
+        return f"{handoff.heat}: lead definition version {handoff.definition_version}"
 
     @admin.display(description="rejected as")
     def rejection_reason(self, obj):
