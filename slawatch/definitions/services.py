@@ -50,7 +50,7 @@ def frozen_error(definition):
         "Draft a new version (a new definition) instead.")
 
 
-def definition_create(*, by=None, **fields) -> LeadDefinition:
+def definition_create(*, by=None, notify: bool = True, **fields) -> LeadDefinition:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValidationError(f"unknown field(s): {', '.join(sorted(unknown))}")
@@ -58,7 +58,8 @@ def definition_create(*, by=None, **fields) -> LeadDefinition:
     definition.full_clean()
     with transaction.atomic():
         definition.save()
-        notify_awaited(definition, what="drafted")
+        if notify:
+            notify_awaited(definition, what="drafted")
     return definition
 
 
@@ -84,8 +85,10 @@ def definition_update(*, definition: LeadDefinition, by=None, **changes) -> Lead
     return current
 
 
-def definition_approve(*, definition: LeadDefinition, user) -> LeadDefinition:
-    """Record the caller's person's approval for their side; the second side activates."""
+def definition_approve(*, definition: LeadDefinition, user, now: datetime | None = None,
+                       notify: bool = True) -> LeadDefinition:
+    """Record the caller's person's approval for their side; the second side activates.
+    `now` and `notify` are for seeding a history (the demo): when, and whether to tell."""
     person = getattr(user, "person", None) if user is not None and user.is_authenticated \
         else None
     side = side_of(person)
@@ -101,10 +104,11 @@ def definition_approve(*, definition: LeadDefinition, user) -> LeadDefinition:
                                    "only a draft can be approved")
         if not current.approvals.filter(person=person, withdrawn_at__isnull=True).exists():
             DefinitionApproval.objects.create(definition=current, person=person, side=side,
-                                              approved_at=timezone.now())
+                                              approved_at=now or timezone.now())
         if not awaited_sides(current):
-            return _activate(current, user=user, alone=False)
-        notify_awaited(current, what="approved")
+            return _activate(current, user=user, alone=False, now=now)
+        if notify:
+            notify_awaited(current, what="approved")
     return current
 
 
