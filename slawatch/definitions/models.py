@@ -53,7 +53,8 @@ class LeadDefinition(models.Model):
     name = models.CharField(max_length=200)
     default_heat = models.CharField(max_length=8, choices=Heat.choices, default=Heat.WARM,
                                     help_text="the heat of a lead no rule matches")
-    crm_heat = models.CharField(max_length=8, choices=CrmHeat.choices, default=CrmHeat.PREFER)
+    crm_heat = models.CharField("CRM heat", max_length=8, choices=CrmHeat.choices,
+                                default=CrmHeat.PREFER)
     rules = models.JSONField(default=list, blank=True, validators=[validate_rules],
                              help_text="ordered; the first rule whose conditions all hold decides")
     effective_from = models.DateTimeField(
