@@ -15,7 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -145,7 +145,12 @@ def _activate(definition, *, user, alone, now=None):
     definition.effective_from, definition.activated_at = effective, now
     definition.activated_by = user if user is not None and user.pk else None
     definition.activated_alone = alone
-    definition.save()
+    try:
+        with transaction.atomic():
+            definition.save()
+    except IntegrityError:  # a rival activation won the one-active (or version) constraint
+        raise DefinitionFrozen("another definition was activated at the same moment; "
+                               "reload and try again") from None
     log.info("lead definition %s activated as v%s from %s%s", definition.pk, definition.version,
              effective.isoformat(), " by a superuser alone" if alone else "")
     return definition

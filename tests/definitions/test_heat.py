@@ -6,6 +6,7 @@ import pytest
 import time_machine
 
 from slawatch.definitions import selectors, services
+from slawatch.definitions.models import LeadDefinition
 from slawatch.leads.models import Handoff, Lead
 from slawatch.leads.services import apply_events
 from tests.definitions.conftest import HOT_RULES
@@ -144,3 +145,29 @@ def test_diff_against_active_shows_the_changed_rule(org, policies):
     assert '-  "default_heat": "warm",' in diff and '+  "default_heat": "cold",' in diff
     removed = [line for line in diff.splitlines() if line.startswith("-")]
     assert any('"email_domain"' in line for line in removed)
+
+
+def test_a_future_effective_from_lets_the_previous_definition_decide_until_then(org, policies):
+    _activate(org, at("2026-11-01 09:00"))  # v1: a score of 80 is hot
+    lenient = [{"heat": "hot", "when": [{"field": "score", "op": "gte", "value": 50}]}]
+    _activate(org, at("2026-11-10 09:00"), rules=lenient,
+              effective_from=at("2026-11-20 00:00"))  # v2, signed now, deciding later
+    timeline = [(d.version, d.effective_from) for d in selectors.definitions_in_force()]
+    assert timeline == [(1, at("2026-11-01 09:00")), (2, at("2026-11-20 00:00"))]
+    with time_machine.travel(at("2026-11-21 09:00"), tick=False):
+        apply_events([event("a", "lead.assigned", "2026-11-15T09:00:00Z", external_id="EARLY",
+                            owner="rep-7", score=60),
+                      event("b", "lead.assigned", "2026-11-20T09:00:00Z", external_id="LATE",
+                            owner="rep-7", score=60)])
+    assert Handoff.objects.get(lead__external_id="EARLY").definition_version == 1
+    assert Handoff.objects.get(lead__external_id="EARLY").heat == "warm"
+    assert Handoff.objects.get(lead__external_id="LATE").definition_version == 2
+    assert Handoff.objects.get(lead__external_id="LATE").heat == "hot"
+
+
+def test_a_definition_superseded_before_it_took_effect_never_decides(org, policies):
+    _activate(org, at("2026-11-01 09:00"), effective_from=at("2026-12-01 00:00"))
+    _activate(org, at("2026-11-02 09:00"), name="sooner")
+    first = LeadDefinition.objects.get(version=1)
+    assert (first.status, first.retired_at) == ("retired", at("2026-11-02 09:00"))
+    assert [d.version for d in selectors.definitions_in_force()] == [2]
