@@ -11,7 +11,7 @@ from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
 from slawatch.leads.services import handoff_acknowledge
 from slawatch.people.models import Calendar, Person, Team
-from slawatch.quality import scoping
+from slawatch.access import scoping
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):

@@ -1,8 +1,8 @@
 from django.contrib import admin
 
 from slawatch.people.models import Calendar, CrmIdentity, Person, Team
-from slawatch.quality import scoping
-from slawatch.quality.admin_scoping import ScopedAdminMixin
+from slawatch.access import scoping
+from slawatch.access.admin_mixins import ScopedAdminMixin
 
 
 @admin.register(Calendar)

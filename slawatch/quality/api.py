@@ -13,7 +13,8 @@ from rest_framework.response import Response
 
 from slawatch.api.serializers import django_errors
 from slawatch.api.views import ModelPermissions
-from slawatch.quality import scoping, services
+from slawatch.access import scoping
+from slawatch.quality import services
 from slawatch.quality.selectors import feedback_with_effective_verdict
 from slawatch.quality.models import (
     RESOLUTIONS,

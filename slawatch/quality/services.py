@@ -177,28 +177,3 @@ def _enqueue_delivery(ids):
         return
     for pk in ids:
         task.delay(pk)
-
-
-def handoff_reassign(*, handoff, to: Person, by: str, at=None) -> None:
-    """Hand the lead to another rep from slawatch (the SLA board) as a lead.assigned event.
-
-    The event goes through apply_events like a CRM's would, so the old handoff closes as
-    reassigned and the new rep's clock starts now. The CRM keeps its own owner until
-    someone changes it there; its next assignment event wins by occurred_at.
-    """
-    from slawatch.leads.events import DomainEvent
-    from slawatch.leads.services import apply_events
-
-    at = at or timezone.now()
-    lead = handoff.lead
-    if to.pk == handoff.rep_id:
-        raise ValidationError(f"{lead} is already with {to}")
-    owner_id = to.crm_identities.filter(crm=lead.crm).values_list("owner_id", flat=True).first()
-    if owner_id is None:
-        raise ValidationError(f"{to} has no {lead.crm} owner id, so cannot hold this lead")
-    event = DomainEvent.parse(
-        {"event_id": f"reassign-{handoff.pk}-{at.timestamp():.6f}", "type": "lead.assigned",
-         "occurred_at": at.isoformat(), "crm": lead.crm,
-         "lead": {"external_id": lead.external_id, "owner": owner_id}},
-        key_prefix=f"admin:{by[:60]}")
-    apply_events([event])

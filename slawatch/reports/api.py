@@ -16,7 +16,8 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from slawatch.reports import params, scoping
+from slawatch.access import scoping
+from slawatch.reports import params
 from slawatch.reports.families import FAMILIES, FLOAT, INT
 
 FORMATS = ("json", "csv", "api")
