@@ -10,13 +10,12 @@ import threading
 import pytest
 import time_machine
 from django.db import connection
-from rest_framework.test import APIClient
 
 from slawatch.leads.models import Handoff, Lead
 from slawatch.leads.owners import OwnerIdTaken, person_set_crm_ids
+from slawatch.leads.services import apply_events
 from slawatch.people.models import CrmIdentity, Person, Role
 from tests.factories import PersonFactory, PolicyFactory, event
-from slawatch.leads.services import apply_events
 
 NOW = "2026-11-23 09:05:00Z"
 
