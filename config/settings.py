@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "slawatch.escalation",
     "slawatch.quality",
     "slawatch.reports",
+    "slawatch.access",
     "slawatch.api",
     "slawatch.ops",
     "slawatch.demo",

@@ -29,8 +29,8 @@ from slawatch.definitions.models import (
 )
 from slawatch.definitions.selectors import awaited_sides
 from slawatch.escalation.models import Channel, Escalation
-from slawatch.escalation.services import enqueue_deliveries
 from slawatch.people.models import Person, Role
+from slawatch.tasking import enqueue_each_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -179,9 +179,10 @@ def notify_awaited(definition: LeadDefinition, *, what: str) -> list[Escalation]
                                next_attempt_at=timezone.now(),
                                payload=_payload(definition, what)))
     rows = Escalation.objects.bulk_create(rows)
-    ids = [row.pk for row in rows if row.pk is not None]
-    # robust: a broker hiccup must not fail the request; the rows wait in the outbox.
-    transaction.on_commit(lambda: enqueue_deliveries(ids), robust=True)
+    # best effort after commit: a broker hiccup must not fail the request (rows wait in
+    # the outbox for the periodic delivery pass)
+    enqueue_each_on_commit("slawatch.escalation.tasks.deliver_escalation",
+                           [row.pk for row in rows if row.pk is not None])
     return rows
 
 
