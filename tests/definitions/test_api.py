@@ -138,3 +138,16 @@ def test_editing_a_draft_withdraws_its_approvals(org, draft_body):
 
 def test_a_rep_cannot_draft(org, draft_body):
     assert api(org.rep_user).post(URL, draft_body, format="json").status_code == 403
+
+
+def test_the_notice_is_delivered_through_the_outbox(org, draft_body, mailoutbox):
+    from slawatch.escalation import deliver
+
+    draft = _draft(api(org.revops_user), draft_body)
+    notice = Escalation.objects.get(kind="definition", recipient_person=org.director)
+    assert deliver.deliver(notice.pk) == "sent"
+    [mail] = mailoutbox
+    assert mail.to == [org.director.email]
+    assert mail.subject == "Lead definition 'Hot means a demo request' awaits sales and " \
+                           "marketing approval"
+    assert f"/admin/definitions/leaddefinition/{draft['id']}/change/" in mail.body
