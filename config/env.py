@@ -7,6 +7,7 @@ falling back to a default nobody asked for.
 
 import math
 import os
+import re
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,6 +76,16 @@ def env_list(name, default=()):
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_names(name, pattern, what):
+    """A comma-separated list of field names, each matching `pattern` (they end up in CRM
+    queries, so anything else stops start-up naming the variable)."""
+    names = env_list(name)
+    for item in names:
+        if not re.fullmatch(pattern, item):
+            raise ImproperlyConfigured(f"{name}: {item!r} is not {what}")
+    return list(dict.fromkeys(names))
 
 
 def env_choice(name, default, choices):

@@ -16,6 +16,7 @@ from config.env import (
     env_float,
     env_int,
     env_list,
+    env_names,
     env_str,
     env_timezone,
     env_url,
@@ -49,11 +50,13 @@ INSTALLED_APPS = [
     "simple_history",
     "slawatch.people",
     "slawatch.leads",
+    "slawatch.definitions",
     "slawatch.ingest",
     "slawatch.escalation",
     "slawatch.quality",
     "slawatch.reports",
     "slawatch.whatif",
+    "slawatch.access",
     "slawatch.api",
     "slawatch.ops",
     "slawatch.demo",
@@ -255,6 +258,13 @@ HUBSPOT_CLIENT_SECRET = env_str("HUBSPOT_CLIENT_SECRET")
 HUBSPOT_ACCESS_TOKEN = env_str("HUBSPOT_ACCESS_TOKEN")
 HUBSPOT_API_BASE = env_url("HUBSPOT_API_BASE", "https://api.hubapi.com")
 HUBSPOT_HEAT_PROPERTY = env_str("HUBSPOT_HEAT_PROPERTY")
+# Lead properties captured for lead definitions (docs/DEFINITIONS.md): contact properties
+# read on webhooks and requested by the poller; Salesforce Lead fields from Outbound
+# Messages and added to the poller's SOQL.
+HUBSPOT_LEAD_PROPERTIES = env_names("HUBSPOT_LEAD_PROPERTIES", r"[A-Za-z0-9_]{1,100}",
+                                    "a HubSpot property name")
+SALESFORCE_LEAD_FIELDS = env_names("SALESFORCE_LEAD_FIELDS",
+                                   r"[A-Za-z][A-Za-z0-9_]{0,99}", "a Salesforce field name")
 SALESFORCE_INSTANCE_URL = env_url("SALESFORCE_INSTANCE_URL")
 SALESFORCE_ACCESS_TOKEN = env_str("SALESFORCE_ACCESS_TOKEN")
 SALESFORCE_ORGANIZATION_ID = env_str("SALESFORCE_ORGANIZATION_ID")

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from slawatch.api import views
+from slawatch.definitions import api as definitions_api
 from slawatch.quality import api as quality_api
 from slawatch.whatif.api import WhatIfView
 
@@ -15,6 +16,7 @@ router.register("leads", views.LeadViewSet)
 router.register("handoffs", views.HandoffViewSet)
 router.register("feedback", quality_api.FeedbackViewSet, basename="feedback")
 router.register("disputes", quality_api.DisputeViewSet, basename="dispute")
+router.register("definitions", definitions_api.DefinitionViewSet, basename="definition")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

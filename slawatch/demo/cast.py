@@ -96,12 +96,40 @@ COMPANIES = ["Example Co", "Northwind", "Globex", "Initech", "Umbrella Labs", "H
              "Stark Freight", "Acme Robotics", "Vandelay Imports", "Wayne Analytics"]
 
 
+STUDENT_DOMAINS = ["student.example.edu", "campus.example.ac.uk"]
+FORMS = ["demo_request", "contact_us", "ebook", "newsletter", "pricing"]
+COUNTRIES = ["US", "CA", "DE", "FR", "GB", "ES"]
+
+# The lead definition the demo's sales and marketing signed (docs/DEFINITIONS.md): students
+# are cold whatever else they did; a demo request or a score of 80 or more is hot.
+DEFINITION = {
+    "name": "Demo requests and high scores are hot; students are cold",
+    "default_heat": "warm", "crm_heat": "ignore",
+    "rules": [
+        {"heat": "cold", "when": [{"field": "email_domain", "op": "in",
+                                   "value": STUDENT_DOMAINS}]},
+        {"heat": "hot", "when": [{"field": "form", "op": "eq", "value": "demo_request"}]},
+        {"heat": "hot", "when": [{"field": "score", "op": "gte", "value": 80}]},
+    ],
+}
+DEFINITION_SIGNERS = ("Maya Chen", "Mia Wong")  # the sales side and the marketing side
+
+
 def lead_fields(rng, external_id, heat):
-    """A plausible lead for the generic event's `lead` object (demo names only)."""
+    """A plausible lead for the generic event's `lead` object (demo names only), whose
+    fields make DEFINITION give it `heat`: the CRM sends no heat of its own."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     company = rng.choice(COMPANIES)
     domain = company.lower().replace(" ", "") + ".example"
+    form, score = rng.choice(FORMS[1:]), rng.randint(20, 79)
+    if heat == "hot" and rng.random() < 0.5:
+        form = "demo_request"
+    elif heat == "hot":
+        score = rng.randint(80, 99)
+    elif heat == "cold":
+        domain, score = rng.choice(STUDENT_DOMAINS), rng.randint(5, 99)
     return {"external_id": external_id, "name": f"{first} {last}", "company": company,
             "email": f"{first.lower()}.{last.lower()}@{domain}",
-            "source": rng.choice(SOURCES), "campaign": rng.choice(CAMPAIGNS), "heat": heat,
-            "score": rng.randint(20, 99)}
+            "source": "demo_request" if form == "demo_request" else rng.choice(SOURCES[1:]),
+            "campaign": rng.choice(CAMPAIGNS), "score": score,
+            "properties": {"form": form, "country": rng.choice(COUNTRIES)}}

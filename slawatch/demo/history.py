@@ -65,8 +65,9 @@ def lead_history(rng: random.Random, number: str, assigned_at: datetime, team: s
     history = LeadHistory(external_id=f"H-{number}", owner=owner)
     lead = cast.lead_fields(rng, history.external_id, heat)
     _event(history, "lead.created", assigned_at - timedelta(minutes=1), dict(lead))
+    # No heat from the CRM: the demo's lead definition decides it from the fields above.
     _event(history, "lead.assigned", assigned_at, {"external_id": history.external_id,
-                                                   "owner": owner, "heat": heat})
+                                                   "owner": owner})
     start = assigned_at
     if heat == "warm" and rng.random() < 0.1:  # handed on to a colleague before any touch
         owner = rng.choice([o for o in owners if o != owner])

@@ -14,6 +14,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from slawatch.definitions import services as definitions
+from slawatch.definitions.models import LeadDefinition
 from slawatch.demo import cast, history
 from slawatch.leads.events import DomainEvent
 from slawatch.leads.models import Lead, SlaPolicy
@@ -98,6 +100,23 @@ def ensure_logins(people: dict[str, Person], password: str = cast.PASSWORD) -> l
         Person.objects.filter(pk=people[name].pk).update(user=user)
         logins.append(Login(username, password, role, name))
     return logins
+
+
+def ensure_definition(days: int) -> LeadDefinition:
+    """The demo's signed lead definition, active since before the history starts, so every
+    historical and simulated lead takes its heat from the rules. Created once (by name),
+    approved by the demo's sales manager and marketer, without notices (it is history)."""
+    existing = LeadDefinition.objects.filter(name=cast.DEFINITION["name"]).first()
+    if existing is not None:
+        return existing
+    signed_at = timezone.now() - timedelta(days=days + 1)
+    admin = get_user_model().objects.get(username=ADMIN_USERNAME)
+    definition = definitions.definition_create(by=admin, notify=False, **cast.DEFINITION)
+    for name in cast.DEFINITION_SIGNERS:
+        user = Person.objects.get(name=name).user
+        definition = definitions.definition_approve(definition=definition, user=user,
+                                                    now=signed_at, notify=False)
+    return definition
 
 
 def load_history(days: int, per_day: int) -> int:

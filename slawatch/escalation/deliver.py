@@ -81,8 +81,9 @@ def send(escalation: Escalation) -> None:
     if escalation.kind == "digest":
         data = facts.digest_facts(escalation)
         slack_body, mail = slack_channel.digest_payload(data), email_channel.digest_message(data)
-    elif escalation.kind == "dispute":
-        # Lead-quality notices (slawatch.quality.services) carry their own subject and text.
+    elif escalation.kind in ("dispute", "definition"):
+        # Notices (lead-quality disputes, lead definitions awaiting approval) carry their
+        # own subject and text.
         text = escalation.payload["text"]
         slack_body = {"text": text}
         mail = (escalation.payload["subject"][:200], text, f"<pre>{html_escape(text)}</pre>")

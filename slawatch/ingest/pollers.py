@@ -151,6 +151,17 @@ SALESFORCE_QUERIES = {
 }
 
 
+def salesforce_select(sobject) -> str:
+    """The object's query; a Lead's also asks for every SALESFORCE_LEAD_FIELDS field."""
+    soql = SALESFORCE_QUERIES[sobject]
+    if sobject != "Lead":
+        return soql
+    head, tail = soql.split(" FROM ")
+    have = {name.strip() for name in head.removeprefix("SELECT ").split(",")}
+    extra = [name for name in settings.SALESFORCE_LEAD_FIELDS if name not in have]
+    return f"{head}{''.join(', ' + name for name in extra)} FROM {tail}"
+
+
 def _soql_datetime(instant):
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -166,7 +177,7 @@ def _poll_salesforce_object(client, sobject, now) -> int:
     where = " WHERE SystemModstamp >= " + _soql_datetime(since)
     if sobject != "Lead":
         where += " AND WhoId != null"
-    soql = SALESFORCE_QUERIES[sobject] + where + " ORDER BY SystemModstamp ASC"
+    soql = salesforce_select(sobject) + where + " ORDER BY SystemModstamp ASC"
     try:
         for records in client.query_pages(soql):
             items = [_salesforce_item(sobject, r) for r in records]

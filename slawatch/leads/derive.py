@@ -7,6 +7,10 @@ in any order, or twice, ends in the same state, and an older event can never
 overwrite newer state. The only other inputs are `now` (a milestone whose due
 time has passed unmet is breached) and the ladder state the sweep keeps
 (which steps fired, acknowledgements, snoozes), which is carried over.
+Heat is decided by the lead definition in force when a handoff starts
+(`Context.definitions`, evaluated by the pure heat_rules engine) from the lead's
+fields and CRM properties as of that instant; with no definition, the CRM's heat
+or the default heat decides, as before definitions existed.
 No Django here; the service in services.py loads and stores.
 """
 
@@ -17,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slawatch.clock import BusinessCalendar, add_business_time, business_time_between
-from slawatch.leads import ladder
+from slawatch.leads import heat_rules, ladder
 from slawatch.leads.events import parse_instant
 
 LEAD_FIELDS = ("email", "name", "company", "phone", "source", "campaign", "score", "sourced_by")
+RULE_INPUTS = ("source", "campaign", "score", "email")  # lead fields heat rules may read
 TERMINAL = {"lead.converted": "converted", "lead.disqualified": "disqualified"}
 
 
@@ -58,6 +63,19 @@ class Context:
     policy_for: Callable[[str, int | None], dict | None]
     calendar_for: Callable[[dict | None], BusinessCalendar]
     prior: dict[datetime, PriorHandoff] = field(default_factory=dict)
+    # Every definition ever activated, sorted by effective_from (heat_rules.Definition);
+    # empty: heat comes from the CRM or default_heat.
+    definitions: tuple = ()
+
+
+@dataclass(frozen=True)
+class FieldState:
+    """What the heat rules can read about the lead after the events up to `at`."""
+
+    at: datetime
+    fields: dict
+    crm_heat: str | None
+    properties: dict
 
 
 @dataclass
@@ -89,6 +107,11 @@ class HandoffPlan:
     acknowledged_at: datetime | None = None
     snoozed_until: datetime | None = None
     next_due_at: datetime | None = None
+    definition: heat_rules.Definition | None = field(default=None, repr=False)
+
+    @property
+    def definition_version(self):
+        return self.definition.version if self.definition else None
 
     @property
     def snapshot(self):
@@ -137,11 +160,12 @@ class LeadPlan:
 
 def derive(facts: list[Fact], ctx: Context) -> LeadPlan:
     facts = sorted(facts, key=lambda f: (f.occurred_at, f.key))
-    attrs = _attributes(facts, ctx)
+    states = field_states(facts)
+    attrs = _attributes(facts, states, ctx)
     touches = _touches(facts, ctx)
-    handoffs = _handoffs(facts, ctx)
+    handoffs = _handoffs(facts, states, ctx)
     for plan in handoffs:
-        _plan_milestones(plan, facts, touches, ctx)
+        _plan_milestones(plan, states, touches, ctx)
     return LeadPlan(attrs=attrs, handoffs=handoffs, touches=touches,
                     opportunities=_opportunities(facts))
 
@@ -150,9 +174,48 @@ def _lead(fact):
     return fact.data.get("lead") or {}
 
 
-def _attributes(facts, ctx):
+def field_states(facts) -> list[FieldState]:
+    """The rule inputs after each instant (facts sorted; the last state of an instant wins).
+    A property is last seen; an older event never overwrites a newer value."""
+    values, properties, crm_heat, states = {}, {}, None, []
+    for fact in facts:
+        lead = _lead(fact)
+        values.update({n: lead[n] for n in RULE_INPUTS if lead.get(n) is not None})
+        for name, value in (lead.get("properties") or {}).items():
+            if value is None:
+                properties.pop(name, None)
+            else:
+                properties[name] = value
+        crm_heat = lead.get("heat") or crm_heat
+        state = FieldState(fact.occurred_at,
+                           heat_rules.lead_fields(**values, properties=properties), crm_heat,
+                           dict(properties))
+        if states and states[-1].at == fact.occurred_at:
+            states[-1] = state
+        else:
+            states.append(state)
+    return states
+
+
+def _decide(definition, state, ctx):
+    if definition is None:
+        return (state.crm_heat if state else None) or ctx.default_heat
+    return definition.decide(state.fields if state else {}, state.crm_heat if state else None)
+
+
+def _state_at(states, instant):
+    found = None
+    for state in states:
+        if state.at > instant:
+            break
+        found = state
+    return found
+
+
+def _attributes(facts, states, ctx):
     attrs = {"status": "open", "converted_at": None, "disqualified_at": None,
              "created_in_crm_at": None, "owner_crm_id": "", "owner_id": None,
+             "properties": {}, "crm_heat": "",
              "last_event_at": facts[-1].occurred_at if facts else None}
     for fact in facts:
         lead = _lead(fact)
@@ -168,6 +231,13 @@ def _attributes(facts, ctx):
             attrs["status"] = status
             if attrs[f"{status}_at"] is None:
                 attrs[f"{status}_at"] = fact.occurred_at
+    if states:
+        last = states[-1]
+        attrs["properties"] = last.properties
+        attrs["crm_heat"] = last.crm_heat or ""
+        definition = heat_rules.definition_at(ctx.definitions, last.at)
+        if definition is not None:  # the heat the definition in force gives the lead now
+            attrs["heat"] = definition.decide(last.fields, last.crm_heat)
     if attrs["owner_crm_id"]:
         attrs["owner_id"] = ctx.person_for_owner(ctx.crm, attrs["owner_crm_id"])
     return attrs
@@ -190,16 +260,7 @@ def _touches(facts, ctx):
     return sorted(touches.values(), key=lambda t: (t.at, t.key))
 
 
-def _heat_at(facts, instant, ctx):
-    heat = None
-    for fact in facts:
-        if fact.occurred_at > instant:
-            break
-        heat = _lead(fact).get("heat") or heat
-    return heat or ctx.default_heat
-
-
-def _handoffs(facts, ctx) -> list[HandoffPlan]:
+def _handoffs(facts, states, ctx) -> list[HandoffPlan]:
     plans: list[HandoffPlan] = []
     owner = None
     for fact in facts:
@@ -226,9 +287,12 @@ def _handoffs(facts, ctx) -> list[HandoffPlan]:
         prior = ctx.prior.get(fact.occurred_at, PriorHandoff())
         # The rep's team *at handoff*: a recorded handoff keeps it when the rep moves later.
         team_id = prior.team_id if prior.rep_id == rep_id else ctx.team_of(rep_id)
+        # The definition in force when the handoff starts judges it for its whole life.
+        definition = heat_rules.definition_at(ctx.definitions, fact.occurred_at)
         plans.append(HandoffPlan(
-            handed_off_at=fact.occurred_at, rep_id=rep_id, team_id=team_id,
-            heat=_heat_at(facts, fact.occurred_at, ctx), policy_snapshots={},
+            handed_off_at=fact.occurred_at, rep_id=rep_id, team_id=team_id, definition=definition,
+            heat=_decide(definition, _state_at(states, fact.occurred_at), ctx),
+            policy_snapshots={},
             prior_snapshots=dict(prior.policy_snapshots),
             acknowledged_at=prior.acknowledged_at, snoozed_until=prior.snoozed_until))
     return plans
@@ -255,7 +319,7 @@ def _qualifies(touch, plan, snapshot):
                                                    or touch.by_id == plan.rep_id)
 
 
-def _plan_milestones(plan, facts, touches, ctx):
+def _plan_milestones(plan, states, touches, ctx):
     for touch in touches:
         if _in_handoff(plan, touch.at):
             touch.handoff_start = plan.handed_off_at
@@ -268,7 +332,7 @@ def _plan_milestones(plan, facts, touches, ctx):
         cal, start, timedelta(minutes=snapshot["first_touch_minutes"])))
     candidates = [t for t in touches if _in_handoff(plan, t.at) and t.at >= start]
     first_touch = next((t for t in candidates if _qualifies(t, plan, snapshot)), None)
-    _retier(plan, first, facts, first_touch, ctx)
+    _retier(plan, first, states, first_touch, ctx)
     snapshot = plan.snapshot
     cal = ctx.calendar_for(snapshot["calendar"])
     counted = [t for t in candidates if _qualifies(t, plan, snapshot)]
@@ -295,25 +359,27 @@ def _plan_milestones(plan, facts, touches, ctx):
     _settle(plan, cal, ctx)
 
 
-def _retier(plan, first, facts, first_touch, ctx):
-    """A heat change while the first touch is pending: the new tier's clock starts at the
-    change and the due time becomes the earlier of the two (an upgrade never relaxes)."""
-    for fact in facts:
-        heat = _lead(fact).get("heat")
-        if not heat or heat == plan.heat or fact.occurred_at <= plan.handed_off_at:
+def _retier(plan, first, states, first_touch, ctx):
+    """A heat change while the first touch is pending (the CRM's heat, or a field a rule of
+    the handoff's definition reads): the new tier's clock starts at the change and the due
+    time becomes the earlier of the two (an upgrade never relaxes)."""
+    for state in states:
+        if state.at <= plan.handed_off_at:
             continue
-        if not _in_handoff(plan, fact.occurred_at):
+        if not _in_handoff(plan, state.at):
             break
-        if first_touch is not None and fact.occurred_at >= first_touch.at:
+        if first_touch is not None and state.at >= first_touch.at:
             break
+        heat = _decide(plan.definition, state, ctx)
+        if heat == plan.heat:
+            continue
         snapshot = _snapshot(plan, heat, ctx)
         if snapshot is None:
             continue
         cal = ctx.calendar_for(snapshot["calendar"])
-        due = add_business_time(cal, fact.occurred_at,
-                                timedelta(minutes=snapshot["first_touch_minutes"]))
+        due = add_business_time(cal, state.at, timedelta(minutes=snapshot["first_touch_minutes"]))
         if due < first.due_at:
-            first.started_at, first.due_at = fact.occurred_at, due
+            first.started_at, first.due_at = state.at, due
         plan.heat = heat
 
 

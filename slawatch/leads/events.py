@@ -7,18 +7,22 @@ is both the generic endpoint's validator and the adapters' target. No Django.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 TYPES = ("lead.created", "lead.assigned", "lead.heat_changed", "lead.touched",
-         "lead.converted", "lead.disqualified")
+         "lead.converted", "lead.disqualified", "lead.updated")
 HEATS = ("hot", "warm", "cold")
 TOUCH_KINDS = ("call", "email", "meeting", "sms", "other")
 LEAD_TEXT_FIELDS = {"email": 254, "name": 200, "company": 200, "phone": 50, "source": 100,
                     "campaign": 200, "owner": 100}
 MAX_ID = 100
 MAX_KEY = 255
+MAX_PROPERTIES = 100
+MAX_PROPERTY_NAME = 100
+MAX_PROPERTY_TEXT = 500
 
 
 class EventError(ValueError):
@@ -132,7 +136,29 @@ def _parse_lead(raw):
         if sourced_by not in ("marketing", "sales"):
             raise EventError("lead.sourced_by must be marketing or sales")
         lead["sourced_by"] = sourced_by
+    if raw.get("properties") is not None:
+        lead["properties"] = parse_properties(raw["properties"])
     return lead
+
+
+def parse_properties(raw) -> dict:
+    """CRM field name -> value (string, number or boolean; null clears the property)."""
+    raw = _object(raw, "lead.properties")
+    if len(raw) > MAX_PROPERTIES:
+        raise EventError(f"lead.properties holds at most {MAX_PROPERTIES} entries")
+    out = {}
+    for name, value in raw.items():
+        if not name.strip() or len(name) > MAX_PROPERTY_NAME:
+            raise EventError(f"lead.properties: a name must be 1-{MAX_PROPERTY_NAME} characters")
+        where = f"lead.properties.{name}"
+        if isinstance(value, float) and not math.isfinite(value):
+            raise EventError(f"{where} must be a finite number")
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise EventError(f"{where} must be a string, number, boolean or null")
+        if isinstance(value, str) and len(value) > MAX_PROPERTY_TEXT:
+            raise EventError(f"{where} is longer than {MAX_PROPERTY_TEXT} characters")
+        out[name.strip()] = value
+    return out
 
 
 def _parse_touch(raw, occurred_at):

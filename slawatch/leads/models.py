@@ -106,8 +106,13 @@ class Lead(models.Model):
     phone = models.CharField(max_length=50, blank=True)
     source = models.CharField(max_length=100, blank=True)
     campaign = models.CharField(max_length=200, blank=True)
-    heat = models.CharField(max_length=8, choices=Heat.choices, blank=True)
+    heat = models.CharField(max_length=8, choices=Heat.choices, blank=True,
+                            help_text="as the lead definition in force decides (else the CRM's)")
+    crm_heat = models.CharField(max_length=8, choices=Heat.choices, blank=True,
+                                help_text="the heat the CRM itself last sent, if any")
     score = models.IntegerField(null=True, blank=True)
+    properties = models.JSONField(default=dict, blank=True,
+                                  help_text="CRM field name -> value, as last seen")
     sourced_by = models.CharField(max_length=10, choices=SourcedBy.choices,
                                   default=SourcedBy.MARKETING)
     status = models.CharField(max_length=16, choices=LeadStatus.choices, default=LeadStatus.OPEN)
@@ -146,6 +151,7 @@ class LeadEvent(models.Model):
         TOUCHED = "lead.touched"
         CONVERTED = "lead.converted"
         DISQUALIFIED = "lead.disqualified"
+        UPDATED = "lead.updated"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     key = models.CharField(max_length=255, unique=True,
@@ -203,6 +209,8 @@ class Handoff(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     close_reason = models.CharField(max_length=16, choices=CloseReason.choices, blank=True)
     next_due_at = models.DateTimeField(null=True, blank=True)
+    definition_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="the lead definition version that decided the heat")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(excluded_fields=["next_due_at", "updated_at"])
@@ -224,6 +232,11 @@ class Handoff(models.Model):
 
     def __str__(self):
         return f"{self.lead} → {self.rep} ({self.status})"
+
+    def team_now(self):
+        """The team responsible now: the team at handoff, else the rep's team (a rep
+        who had none then may have joined one since)."""
+        return self.team or self.rep.team
 
     @property
     def snapshot(self):
@@ -305,3 +318,13 @@ class Opportunity(models.Model):
 
     def __str__(self):
         return f"{self.external_id} {self.amount or ''} {self.currency}"
+
+
+class SlaBoard(Handoff):
+    """The SLA board's entry in the admin index and its permission (managers and RevOps)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ("view",)
+        verbose_name = "SLA board"
+        verbose_name_plural = "SLA board"

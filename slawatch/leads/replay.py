@@ -5,7 +5,8 @@ second copy of their rules:
 
 - `replay_context` turns the context the live derivation uses into one whose policy
   lookup answers with the proposal (a heat without a proposal keeps the policy each
-  handoff recorded, else the current one) and whose ladder state keeps only what
+  handoff recorded, else the current one), whose lead definition is the draft under
+  trial if there is one (heat_rules decides), and whose ladder state keeps only what
   people did — acknowledgements and snoozes — so `derive` recomputes milestones,
   breaches and heat changes from the recorded events and touches;
 - `escalations` counts the ladder steps that fire for those milestones with
@@ -22,11 +23,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from slawatch.clock import BusinessCalendar
 from slawatch.leads import derive as d
-from slawatch.leads import ladder
+from slawatch.leads import heat_rules, ladder
+
+EVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,10 @@ def planned_outcome(plan: d.HandoffPlan, *, now: datetime,
 
 
 def replay_context(ctx: d.Context, proposal: Mapping[str, dict],
-                   recorded: Iterable[RecordedHandoff]) -> d.Context:
-    """`ctx` (the live derivation's lookups) answering with the proposed policies.
+                   recorded: Iterable[RecordedHandoff],
+                   definition: heat_rules.Definition | None = None) -> d.Context:
+    """`ctx` (the live derivation's lookups) answering with the proposed policies and,
+    when given, a draft lead definition deciding the heat of every handoff.
 
     `proposal` maps heat -> policy snapshot (the shape of SlaPolicy.snapshot()). The
     recorded handoffs give each handoff the policies it saw for the other heats, its
@@ -136,7 +141,11 @@ def replay_context(ctx: d.Context, proposal: Mapping[str, dict],
             acknowledged_at=handoff.acknowledged_at, snoozed_until=handoff.snoozed_until,
             milestones={m.seq: d.PriorMilestone({}, m.acknowledged_at)
                         for m in handoff.milestones})
-    return replace(ctx, policy_for=policy_for, prior=prior)
+    definitions = ctx.definitions
+    if definition is not None:
+        # In force since forever: the draft judges every handoff of the range.
+        definitions = (replace(definition, effective_from=EVER),)
+    return replace(ctx, policy_for=policy_for, prior=prior, definitions=definitions)
 
 
 def replay_lead(facts: list[d.Fact], ctx: d.Context) -> dict[datetime, Outcome]:

@@ -97,6 +97,21 @@ def _owner_lookup():
     return person_for_owner
 
 
+def _no_definitions() -> tuple:
+    return ()
+
+
+_definitions_provider = _no_definitions
+
+
+def use_definitions(provider) -> None:
+    """Install the loader of the lead definitions ever activated (a callable returning
+    heat_rules.Definition objects sorted by effective_from). The definitions app does this
+    when it loads: it builds on leads, so leads never imports it."""
+    global _definitions_provider
+    _definitions_provider = provider
+
+
 def reconcile_lead(lead: Lead, now: datetime | None = None) -> d.LeadPlan:
     """Recompute a lead's handoffs, milestones and touches from its events. Call inside a
     transaction holding the lead (apply_events does)."""
@@ -110,7 +125,7 @@ def reconcile_lead(lead: Lead, now: datetime | None = None) -> d.LeadPlan:
         team_of=lambda person_id: Person.objects.filter(pk=person_id).values_list(
             "team_id", flat=True).first(),
         policy_for=current_policy_snapshot, calendar_for=calendar_for,
-        prior=_prior_state(handoffs))
+        prior=_prior_state(handoffs), definitions=_definitions_provider())
     plan = d.derive(facts, ctx)
     _write(lead, plan, handoffs)
     return plan
@@ -143,7 +158,7 @@ def _write(lead, plan: d.LeadPlan, handoffs: list[Handoff]):
 HANDOFF_FIELDS = ("rep_id", "team_id", "heat", "policy_id", "policy_snapshots",
                   "first_touch_due_at", "first_touched_at", "speed_to_lead_seconds",
                   "speed_to_lead_business_seconds", "status", "breached_at", "closed_at",
-                  "close_reason", "next_due_at")
+                  "close_reason", "next_due_at", "definition_version")
 MILESTONE_FIELDS = ("kind", "started_at", "due_at", "met_at", "breached_at")
 
 

@@ -1,4 +1,4 @@
-"""The admin where sales and marketing work on lead quality, plus "My leads" and the SLA board.
+"""The admin where sales and marketing work on lead quality, plus the rep's "My leads".
 
 Every write goes through services.py: the admin's own save paths are only used to
 collect input. Dispute outcomes are never a form field; resolving has its own page
@@ -14,14 +14,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from slawatch.leads.admin import CRM_FIELDS
-from slawatch.quality import board, scoping, services
-from slawatch.quality.admin_inlines import FeedbackHostMixin
-from slawatch.quality.admin_scoping import (
+from slawatch.access import scoping
+from slawatch.access.admin_mixins import (
     FeedbackDisputedFilter,
     LeadBreachedFilter,
     ScopedAdminMixin,
 )
+from slawatch.leads.admin import CRM_FIELDS
+from slawatch.quality import services
+from slawatch.quality.admin_inlines import FeedbackHostMixin
 from slawatch.quality.models import (
     RESOLUTIONS,
     Commitment,
@@ -30,7 +31,6 @@ from slawatch.quality.models import (
     LeadFeedback,
     MyLead,
     QualityDispute,
-    SlaBoard,
     Verdict,
 )
 
@@ -126,9 +126,9 @@ class QualityDisputeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_select_related = ["feedback__lead", "feedback__given_by", "filed_by", "resolved_by"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-    readonly_fields = ["feedback", "lead", "rejection_reason", "rejection_comment", "reason",
-                       "outcome", "filed_by", "resolved_by", "resolved_at",
-                       "resolution_comment", "created_at"]
+    readonly_fields = ["feedback", "lead", "judged_under", "rejection_reason",
+                       "rejection_comment", "reason", "outcome", "filed_by", "resolved_by",
+                       "resolved_at", "resolution_comment", "created_at"]
     inlines = [DisputeCommentInline]
     actions = ["withdraw"]
     change_form_template = "admin/quality/qualitydispute/change_form.html"
@@ -136,6 +136,19 @@ class QualityDisputeAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(ordering="feedback__lead__name")
     def lead(self, obj):
         return obj.feedback.lead
+
+    @admin.display(description="heat judged under")
+    def judged_under(self, obj):
+        """The lead definition version that decided the heat of the rep's handoff (the one
+        the rejection was about), so both sides argue from the same signed text."""
+        lead, rep = obj.feedback.lead, obj.feedback.given_by_id
+        handoffs = lead.handoffs.order_by("-handed_off_at")
+        handoff = handoffs.filter(rep_id=rep).first() or handoffs.first()
+        if handoff is None:
+            return "no handoff yet"
+        if handoff.definition_version is None:
+            return f"{handoff.heat}: no lead definition (the CRM's heat or the default)"
+        return f"{handoff.heat}: lead definition version {handoff.definition_version}"
 
     @admin.display(description="rejected as")
     def rejection_reason(self, obj):
@@ -301,31 +314,3 @@ class MyLeadAdmin(FeedbackHostMixin, admin.ModelAdmin):
         if self.get_object(request, object_id) is None:
             raise _not_found()
         return super().change_view(request, object_id, form_url, extra_context)
-
-
-@admin.register(SlaBoard)
-class SlaBoardAdmin(admin.ModelAdmin):
-    """The SLA board lives at this model's list URL (/admin/quality/slaboard/)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        return [path("", self.admin_site.admin_view(self.changelist_view),
-                     name="quality_slaboard_changelist")]
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        if request.method == "POST":
-            board.act(request)
-            return HttpResponseRedirect(request.path)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
-                   "title": "SLA board", **board.context(request.user)}
-        return TemplateResponse(request, "admin/quality/slaboard.html", context)

@@ -11,7 +11,7 @@ from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRen
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from slawatch.reports import scoping
+from slawatch.access import scoping
 from slawatch.reports.api import _cell as csv_safe
 from slawatch.whatif.selectors import FIGURES, what_if
 from slawatch.whatif.serializers import WhatIfSerializer

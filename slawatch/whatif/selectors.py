@@ -22,8 +22,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from slawatch.definitions.selectors import definitions_in_force
 from slawatch.leads import derive as d
-from slawatch.leads import replay
+from slawatch.leads import heat_rules, replay
 from slawatch.leads.models import Handoff, LeadEvent, Milestone
 from slawatch.leads.services import current_policy_snapshot
 from slawatch.people.models import CrmIdentity, Person, Team, calendar_spec_to_clock
@@ -38,13 +39,15 @@ FIGURES = ("handoffs", "met", "breached", "compliance", "escalations")
 @dataclass(frozen=True)
 class WhatIf:
     """One what-if question. `policies` maps heat -> policy snapshot (SlaPolicy.snapshot()
-    shape); heats left out keep the policy in force. `scope` narrows a Handoff queryset to
+    shape); heats left out keep the policy in force. `definition`, a draft's rules, decides
+    every handoff's heat instead of the definitions in force. `scope` narrows a Handoff queryset to
     the rows the asking user may see (None: all)."""
 
     start: datetime
     end: datetime
     group_by: str = "rep"
     policies: dict = field(default_factory=dict)
+    definition: heat_rules.Definition | None = None  # a draft under trial
     scope: Callable[[QuerySet], QuerySet] | None = None
 
 
@@ -136,7 +139,8 @@ def _replay_chunk(chunk, question, world, now):
     for lead_id, rows in by_lead.items():
         recorded = {row["handed_off_at"]: _recorded(row, milestones[row["pk"]]) for row in rows}
         ctx = replay.replay_context(world.context(rows[0]["lead__crm"], now),
-                                    question.policies, recorded.values())
+                                    question.policies, recorded.values(),
+                                    question.definition)
         proposed = replay.replay_lead(facts[lead_id], ctx)
         for row in rows:
             actual = replay.recorded_outcome(recorded[row["handed_off_at"]], now=now,
@@ -197,6 +201,7 @@ class _World:
     owners: dict
     people: dict  # pk -> (name, team_id)
     teams: dict   # pk -> (name, manager_id, escalation_contact_id)
+    definitions: tuple = ()  # every definition activated, as the live derivation sees them
     policies: dict = field(default_factory=dict)
     calendars: dict = field(default_factory=dict)
 
@@ -208,14 +213,16 @@ class _World:
             people={pk: (name, team) for pk, name, team in
                     Person.objects.values_list("pk", "name", "team_id")},
             teams={pk: (name, manager, contact) for pk, name, manager, contact in
-                   Team.objects.values_list("pk", "name", "manager_id", "escalation_contact_id")})
+                   Team.objects.values_list("pk", "name", "manager_id", "escalation_contact_id")},
+            definitions=definitions_in_force())
 
     def context(self, crm: str, now: datetime) -> d.Context:
         return d.Context(
             crm=crm, now=now, default_heat=settings.SLAWATCH_DEFAULT_HEAT,
             person_for_owner=lambda c, owner: self.owners.get((c, owner)),
             team_of=lambda person: self.people.get(person, (None, None))[1],
-            policy_for=self.policy_for, calendar_for=self.calendar_for)
+            policy_for=self.policy_for, calendar_for=self.calendar_for,
+            definitions=self.definitions)
 
     def policy_for(self, heat, team_id):
         if (heat, team_id) not in self.policies:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from slawatch.api.serializers import CleanModelSerializer, PolicySerializer
+from slawatch.definitions.models import LeadDefinition
 from slawatch.leads.models import SlaPolicy
 from slawatch.reports import params
 from slawatch.whatif.selectors import GROUP_BYS, MAX_DAYS, WhatIf
@@ -52,6 +53,16 @@ class WhatIfSerializer(serializers.Serializer):
         many=True, required=False, help_text="proposed policies, at most one per heat; "
                                              "heats left out keep the policy in force")
 
+    definition = serializers.PrimaryKeyRelatedField(
+        queryset=LeadDefinition.objects.all(), required=False, allow_null=True,
+        help_text="a draft lead definition whose rules decide every handoff's heat")
+
+    def validate_definition(self, value):
+        if value is not None and not value.is_draft:
+            raise serializers.ValidationError(
+                f"definition {value.pk} ({value}) is {value.status}; only a draft can be tried")
+        return value
+
     def validate(self, attrs):
         end = attrs.get("end") or timezone.now()
         start = attrs.get("start") or end - timedelta(days=DEFAULT_DAYS)
@@ -74,5 +85,7 @@ class WhatIfSerializer(serializers.Serializer):
         data = self.validated_data
         proposal = {policy["heat"]: SlaPolicy(**policy).snapshot()
                     for policy in data.get("policies", [])}
+        definition = data.get("definition")
         return WhatIf(start=data["start"], end=data["end"], group_by=data["group_by"],
-                      policies=proposal, scope=scope)
+                      policies=proposal, scope=scope,
+                      definition=definition.as_rules() if definition is not None else None)

@@ -17,9 +17,8 @@ from django.utils.safestring import mark_safe
 from slawatch.leads.events import TOUCH_KINDS
 from slawatch.leads.models import Heat, SlaPolicy
 from slawatch.people.models import Calendar
-from slawatch.quality import roles, scoping
+from slawatch.access import roles, scoping
 from slawatch.reports import charts
-from slawatch.reports import scoping as report_scoping
 from slawatch.whatif.selectors import FIGURES, GROUP_BYS, what_if
 from slawatch.whatif.serializers import DEFAULT_DAYS, WhatIfSerializer
 
@@ -45,7 +44,7 @@ def page(request):
         payload, errors = _payload(form)
         serializer = WhatIfSerializer(data=payload)
         if not errors and serializer.is_valid():
-            question = serializer.question(scope=report_scoping.handoff_scope(request.user))
+            question = serializer.question(scope=scoping.handoff_scope(request.user))
             context["result"] = _result(what_if(question))
         else:
             errors += _messages(serializer.errors) if not errors else []

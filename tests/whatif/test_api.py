@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff, LeadEvent, Milestone, SlaPolicy, Touch
 from slawatch.leads.services import apply_events, handoff_acknowledge
-from slawatch.quality import roles
+from slawatch.access import roles
 from tests.factories import CalendarFactory, PersonFactory, TeamFactory, at
 from tests.whatif.conftest import RANGE, assigned, hot_policy, touched
 

@@ -8,7 +8,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from slawatch.leads.events import LEAD_TEXT_FIELDS, DomainEvent
+from slawatch.leads.events import (
+    LEAD_TEXT_FIELDS,
+    MAX_PROPERTY_NAME,
+    MAX_PROPERTY_TEXT,
+    DomainEvent,
+)
 
 
 class BadPayload(ValueError):
@@ -81,13 +86,32 @@ def epoch_ms(instant: datetime) -> int:
     return int(instant.timestamp() * 1000)
 
 
+def clean_properties(raw: dict) -> dict:
+    """CRM field values as lead properties: scalars kept (text cut to the domain's limit),
+    empty text as null (the CRM cleared it), anything else (a list, an object) as text."""
+    out = {}
+    for name, value in raw.items():
+        if not isinstance(name, str) or not name or len(name) > MAX_PROPERTY_NAME:
+            continue
+        if isinstance(value, float) and value != value:  # NaN
+            value = None
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            value = json.dumps(value, sort_keys=True)
+        if isinstance(value, str):
+            value = value.strip()[:MAX_PROPERTY_TEXT] or None
+        out[name] = value
+    return out
+
+
 def _clean_lead(lead: dict) -> dict:
     out = {}
     for name, value in lead.items():
-        if value is None or value == "":
+        if value is None or value == "" or (name == "properties" and not value):
             continue
         if name in LEAD_TEXT_FIELDS:
             value = str(value).strip()[:LEAD_TEXT_FIELDS[name]]
+        elif name == "properties":
+            value = clean_properties(value)
         out[name] = value
     return out
 

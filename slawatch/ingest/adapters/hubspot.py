@@ -18,6 +18,7 @@ from slawatch.ingest.adapters.common import (
     heat_of,
     make_event,
     parse_json,
+    clean_properties,
     to_instant,
     to_instant_safe,
 )
@@ -35,7 +36,7 @@ CONTACT_TYPES = {"contact.creation", "contact.propertyChange", "contact.deletion
 
 def contact_properties() -> list[str]:
     extra = [settings.HUBSPOT_HEAT_PROPERTY] if settings.HUBSPOT_HEAT_PROPERTY else []
-    return list(BASE_PROPERTIES) + extra
+    return list(dict.fromkeys([*BASE_PROPERTIES, *extra, *settings.HUBSPOT_LEAD_PROPERTIES]))
 
 
 def subscription_type(item: dict) -> str:
@@ -95,6 +96,19 @@ def webhook_events(item: dict, *, fetch_contact, lead_known) -> list:
 
 
 def _property_change(contact_id, item, at) -> list:
+    name = item.get("propertyName")
+    events = _property_events(contact_id, item, at)
+    if name in settings.HUBSPOT_LEAD_PROPERTIES:
+        # A captured lead property: last seen by occurredAt, so a late retry of an older
+        # change never overwrites a newer value.
+        events.append(make_event(
+            crm=CRM, key=f"hubspot:{contact_id}:prop:{name}:{epoch_ms(at)}", type="lead.updated",
+            occurred_at=at, external_id=contact_id,
+            lead={"properties": clean_properties({name: item.get("propertyValue")})}))
+    return events
+
+
+def _property_events(contact_id, item, at) -> list:
     name, value = item.get("propertyName"), item.get("propertyValue")
     if name == "hubspot_owner_id" and value:
         return [_assigned(contact_id, str(value), at, {})]
@@ -147,6 +161,14 @@ def contact_events(contact: dict) -> list:
         touched = to_instant_safe(props.get(name))
         if touched:
             events.append(_touched(contact_id, touched, "other", ""))
+    modified = to_instant_safe(props.get("lastmodifieddate")) or \
+        to_instant_safe(contact.get("updatedAt")) or created
+    if settings.HUBSPOT_LEAD_PROPERTIES and modified:
+        # The captured properties as of this snapshot (an unset one clears a stale value).
+        captured = clean_properties({n: props.get(n) for n in settings.HUBSPOT_LEAD_PROPERTIES})
+        events.append(make_event(crm=CRM, key=f"hubspot:{contact_id}:props:{epoch_ms(modified)}",
+                                 type="lead.updated", occurred_at=modified,
+                                 external_id=contact_id, lead={"properties": captured}))
     return _dedupe(events)
 
 
@@ -157,6 +179,8 @@ def _lead_fields(props) -> dict:
             "source": props.get("hs_latest_source") or props.get("hs_analytics_source")}
     if settings.HUBSPOT_HEAT_PROPERTY:
         lead["heat"] = heat_of(props.get(settings.HUBSPOT_HEAT_PROPERTY))
+    lead["properties"] = {k: v for k, v in clean_properties(
+        {n: props.get(n) for n in settings.HUBSPOT_LEAD_PROPERTIES}).items() if v is not None}
     return {k: v for k, v in lead.items() if v}
 
 

@@ -12,6 +12,7 @@ import json
 from slawatch.ingest.adapters.common import (
     BadPayload,
     InboxItem,
+    clean_properties,
     dumps,
     epoch_ms,
     make_event,
@@ -63,21 +64,44 @@ def to_events(body: str) -> list:
     return []
 
 
+def custom_fields(data) -> dict:
+    """Pipedrive custom fields by key (v2 `data.custom_fields`). A typed value
+    `{"type": ..., "value": ...}` gives its value; an option set its label or id."""
+    raw = data.get("custom_fields")
+    out = {}
+    for key, value in (raw.items() if isinstance(raw, dict) else ()):
+        if isinstance(value, dict):
+            value = value.get("value", value.get("label", value.get("id")))
+        if isinstance(value, dict):  # an option {"id": 3, "label": "DE"}
+            value = value.get("label", value.get("id"))
+        out[str(key)] = value
+    return clean_properties(out)
+
+
 def _owner_events(meta, data, previous):
     external_id = data.get("id") or meta.get("entity_id")
-    owner = _owner(data.get("owner_id"))
-    if external_id in (None, "") or owner is None:
+    if external_id in (None, ""):
         return []
-    if meta["action"] in ("change", "updated") and "owner_id" not in previous:
-        return []  # an edit that did not touch the owner
     at = _when(data.get("update_time"), meta.get("timestamp"), data.get("add_time"))
     if at is None:
         return []
+    created = meta["action"] not in ("change", "updated")
+    captured = custom_fields(data)
+    events = []
+    if captured and (created or "custom_fields" in previous):
+        events.append(make_event(crm=CRM, key=f"pipedrive:{external_id}:props:{epoch_ms(at)}",
+                                 type="lead.updated", occurred_at=at,
+                                 external_id=str(external_id), lead={"properties": captured}))
+    owner = _owner(data.get("owner_id"))
+    if owner is None or not (created or "owner_id" in previous):
+        return events  # an edit that did not touch the owner
     lead = {"name": data.get("name") or data.get("title"), "email": _primary_email(data)}
-    return [make_event(crm=CRM, key=f"pipedrive:{external_id}:owner:{owner}:{epoch_ms(at)}",
-                       type="lead.assigned", occurred_at=at, external_id=str(external_id),
-                       lead={**{k: v for k, v in lead.items() if isinstance(v, str) and v},
-                             "owner": owner})]
+    lead = {k: v for k, v in lead.items() if isinstance(v, str) and v}
+    lead["properties"] = {k: v for k, v in captured.items() if v is not None}
+    events.append(make_event(crm=CRM, key=f"pipedrive:{external_id}:owner:{owner}:{epoch_ms(at)}",
+                             type="lead.assigned", occurred_at=at, external_id=str(external_id),
+                             lead={**lead, "owner": owner}))
+    return events
 
 
 def _primary_email(data):

@@ -15,6 +15,7 @@ from slawatch.ingest.adapters.common import (
     InboxItem,
     dumps,
     epoch_ms,
+    clean_properties,
     heat_of,
     make_event,
     to_instant,
@@ -109,15 +110,29 @@ def lead_events(fields: dict, *, lead_owner) -> list:
         events.append(make_event(crm=CRM, key=f"salesforce:{lead_id}:heat:{heat}:{epoch_ms(modified)}",
                                  type="lead.heat_changed", occurred_at=modified, external_id=lead_id,
                                  lead={"heat": heat}))
+    captured = _captured(fields)
+    if captured:
+        # Last seen as of LastModifiedDate: an older notification never overwrites these.
+        events.append(make_event(crm=CRM, key=f"salesforce:{lead_id}:props:{epoch_ms(modified)}",
+                                 type="lead.updated", occurred_at=modified, external_id=lead_id,
+                                 lead={"properties": captured}))
     events += _terminal(lead_id, fields, modified)
     return events
+
+
+def _captured(fields) -> dict:
+    """The SALESFORCE_LEAD_FIELDS this record carries (a nil one clears the property; one
+    the Outbound Message does not include is left as it was)."""
+    return clean_properties({name: fields[name] for name in settings.SALESFORCE_LEAD_FIELDS
+                             if name in fields})
 
 
 def _lead_fields(fields):
     name = " ".join(p for p in (fields.get("FirstName"), fields.get("LastName")) if p)
     lead = {"email": fields.get("Email"), "name": name or fields.get("Name"),
             "company": fields.get("Company"), "phone": fields.get("Phone"),
-            "source": fields.get("LeadSource"), "heat": heat_of(fields.get("Rating"))}
+            "source": fields.get("LeadSource"), "heat": heat_of(fields.get("Rating")),
+            "properties": {k: v for k, v in _captured(fields).items() if v is not None}}
     return {k: v for k, v in lead.items() if v}
 
 

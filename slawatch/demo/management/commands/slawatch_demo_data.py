@@ -25,6 +25,7 @@ class Command(BaseCommand):
             raise SystemExit(2)
         people = setup.ensure_org(options["base_url"], options["hot_minutes"])
         logins = setup.ensure_logins(people)
+        setup.ensure_definition(options["days"])
         leads = 0 if options["no_history"] else setup.load_history(options["days"],
                                                                      options["per_day"])
         stale = setup.close_stale_simulated()

@@ -20,21 +20,27 @@ _CONFIG = [f"{app}.{action}_{model}" for app, model in
             ("people", "crmidentity"), ("leads", "slapolicy")]
            for action in ("view", "add", "change", "delete")]
 
+# Everyone reads the lead definition; marketing and RevOps draft it (approving is by side).
+_DEFINITIONS_READ = ["definitions.view_leaddefinition", "definitions.view_definitionapproval"]
+_DEFINITIONS_DRAFT = _DEFINITIONS_READ + ["definitions.add_leaddefinition",
+                                          "definitions.change_leaddefinition",
+                                          "definitions.delete_leaddefinition"]
+
 PERMISSIONS = {
-    REP: _READ_SALES + [
+    REP: _READ_SALES + _DEFINITIONS_READ + [
         "quality.view_mylead", "quality.view_leadfeedback", "quality.add_leadfeedback",
         "quality.change_leadfeedback", "quality.view_qualitydispute",
         "quality.view_disputecomment", "quality.add_disputecomment",
     ],
-    MANAGER: _READ_SALES + [
+    MANAGER: _READ_SALES + _DEFINITIONS_READ + [
         "leads.view_leadevent", "people.view_person", "people.view_team",
-        "escalation.view_escalation", "quality.view_slaboard",
+        "escalation.view_escalation", "leads.view_slaboard",
         "quality.view_leadfeedback", "quality.view_qualitydispute",
         "quality.change_qualitydispute", "quality.resolve_qualitydispute",
         "quality.view_disputecomment", "quality.add_disputecomment",
         "quality.view_commitment",
     ],
-    MARKETING: [
+    MARKETING: _DEFINITIONS_DRAFT + [
         "leads.view_lead", "leads.view_handoff", "leads.view_opportunity",
         "people.view_person", "people.view_team",
         "quality.view_leadfeedback", "quality.view_qualitydispute",
@@ -43,8 +49,8 @@ PERMISSIONS = {
         "quality.view_commitment", "quality.add_commitment", "quality.change_commitment",
         "quality.delete_commitment",
     ],
-    REVOPS: _READ_SALES + _CONFIG + [
-        "leads.view_leadevent", "escalation.view_escalation", "quality.view_slaboard",
+    REVOPS: _READ_SALES + _CONFIG + _DEFINITIONS_DRAFT + [
+        "leads.view_leadevent", "escalation.view_escalation", "leads.view_slaboard",
         "quality.view_leadfeedback", "quality.view_qualitydispute",
         "quality.change_qualitydispute", "quality.resolve_qualitydispute",
         "quality.view_disputecomment", "quality.add_disputecomment",
