@@ -57,6 +57,10 @@ class BusinessCalendar:
     intervals: tuple[Interval, ...] = ()
     holidays: Container[date] = field(default_factory=frozenset)
     always_open: bool = False
+    # Open spans per local day, computed once: a day's spans never change, and replaying
+    # thousands of handoffs on one calendar asks for the same days again and again.
+    _spans: dict = field(default_factory=dict, init=False, repr=False, compare=False,
+                         hash=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -80,8 +84,14 @@ class BusinessCalendar:
         return cls(time_zone=time_zone, intervals=intervals, holidays=holidays,
                    always_open=always_open)
 
-    def open_spans(self, day: date) -> list[tuple[datetime, datetime]]:
+    def open_spans(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """Absolute (UTC) open spans of one local day, sorted and merged."""
+        spans = self._spans.get(day)
+        if spans is None:
+            spans = self._spans[day] = tuple(self._compute_spans(day))
+        return spans
+
+    def _compute_spans(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.always_open:
             raise ClockError("an always-open calendar has no spans")
         if day in self.holidays:

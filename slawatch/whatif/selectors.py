@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from slawatch.definitions.selectors import definitions_in_force
@@ -72,7 +73,7 @@ class Tally:
 
 HANDOFF_COLUMNS = ("pk", "lead_id", "lead__crm", "rep_id", "team_id", "heat", "status",
                    "handed_off_at", "closed_at", "acknowledged_at", "snoozed_until",
-                   "policy_snapshots")
+                   "snapshots_text")
 
 
 def what_if(question: WhatIf, *, now: datetime | None = None,
@@ -103,9 +104,19 @@ def _population(question: WhatIf):
     qs = Handoff.objects.filter(handed_off_at__gte=question.start, handed_off_at__lt=question.end)
     if question.scope is not None:
         qs = question.scope(qs)
-    rows = qs.order_by("lead_id", "handed_off_at").values_list(*HANDOFF_COLUMNS)
+    # The snapshots as text, parsed once per distinct text: thousands of handoffs share a
+    # few policies, so they share the dicts too (and the calendars built from them).
+    rows = qs.annotate(snapshots_text=Cast("policy_snapshots", TextField())).order_by(
+        "lead_id", "handed_off_at").values_list(*HANDOFF_COLUMNS)
     for values in rows.iterator(chunk_size=2000):
-        yield dict(zip(HANDOFF_COLUMNS, values, strict=True))
+        row = dict(zip(HANDOFF_COLUMNS, values, strict=True))
+        row["policy_snapshots"] = _snapshots(row.pop("snapshots_text"))
+        yield row
+
+
+@lru_cache(maxsize=1024)
+def _snapshots(text: str) -> dict:
+    return json.loads(text)
 
 
 def _lead_chunks(rows, size) -> Iterator[list[dict]]:
@@ -188,6 +199,9 @@ def _pager_rows(pager, world, weeks) -> list[dict]:
                                        -r["actual"]["escalations"], r["label"].lower()))
 
 
+_ALWAYS_OPEN = calendar_spec_to_clock(None)
+
+
 @lru_cache(maxsize=64)
 def _calendar_from_json(spec_json: str):
     return calendar_spec_to_clock(json.loads(spec_json))
@@ -230,12 +244,15 @@ class _World:
         return self.policies[(heat, team_id)]
 
     def calendar_for(self, spec):
-        # Snapshots are parsed per row, so equal specs are distinct dicts: key on content.
-        key = None if spec is None else json.dumps(spec, sort_keys=True)
-        if key not in self.calendars:
-            self.calendars[key] = _calendar_from_json(key) if key else \
-                calendar_spec_to_clock(None)
-        return self.calendars[key]
+        # Snapshot dicts are shared (see _snapshots), so most lookups hit by identity; the
+        # dict is kept in the entry so its id is never reused while the entry lives.
+        if spec is None:
+            return _ALWAYS_OPEN
+        hit = self.calendars.get(id(spec))
+        if hit is None:
+            hit = self.calendars[id(spec)] = (spec, _calendar_from_json(
+                json.dumps(spec, sort_keys=True)))
+        return hit[1]
 
     def name(self, group_by, key):
         if not key:

@@ -1,0 +1,209 @@
+"""What-if benchmark: replay 90 days of 100,000 handoffs in PostgreSQL under a proposal.
+
+Uses its own database (default `slawatch_bench_whatif`) on the PostgreSQL server that
+`scripts/services.sh` runs on 127.0.0.1, migrates it and seeds it once (kept for
+re-runs; `--reseed` starts over). 200 reps in 20 teams (manager and escalation contact
+each); default hot / warm / cold policies on a Berlin office calendar (09:00-17:30,
+Monday-Friday) with a ladder that warns the rep at 50 %, pages the manager at breach
+and the escalation contact an hour later, every four business hours until stopped.
+One real lead is made through apply_events; the others are copied from it with
+INSERT … SELECT generate_series: per lead an assignment event (heat and owner spread
+over the reps) and, for 90 %, a touch event between 1 and 150 minutes later; the
+handoff and its first-touch milestone are copied with the matching times and outcome.
+
+Then `what_if()` — the selector behind `POST /api/v1/what-if/` — replays the 90 days
+with hot at 15 business minutes instead of 30, grouped by team, `--repeat` times; it
+prints each time, the handoffs replayed, the totals, the query count and the peak RSS
+growth of the process (bounded: leads stream in chunks).
+
+    eval "$(bash scripts/services.sh env)"
+    .venv/bin/python -m bench.whatif_bench [--handoffs 100000] [--repeat 3] [--reseed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from datetime import UTC, datetime, timedelta
+
+from bench.reports_bench import bench_database_url, create_database, setup_django
+
+PREFIX = "WI"
+START = datetime(2026, 8, 3, tzinfo=UTC)  # a Monday
+DAYS = 90
+REPS, TEAMS = 200, 20
+STEPS = [{"at_percent": 50, "notify": "rep", "channel": "slack"},
+         {"at_percent": 100, "notify": "manager", "channel": "slack"},
+         {"after_breach_minutes": 60, "notify": "escalation_contact", "channel": "email",
+          "repeat_minutes": 240}]
+BERLIN = {"time_zone": "Europe/Berlin", "country": "DE",
+          "hours": [{"weekday": d, "start": "09:00", "end": "17:30"} for d in range(5)]}
+MINUTES = {"hot": 30, "warm": 240, "cold": 1440}
+
+
+def cast():
+    from slawatch.leads.models import SlaPolicy
+    from slawatch.people.models import Calendar, CrmIdentity, Person, Team
+
+    calendar, _ = Calendar.objects.get_or_create(name="Bench Berlin", defaults=BERLIN)
+    teams = []
+    for i in range(TEAMS):
+        team, _ = Team.objects.get_or_create(name=f"WI team {i:02d}")
+        team.manager, _ = Person.objects.get_or_create(name=f"WI manager {i:02d}",
+                                                       defaults={"role": "manager", "team": team})
+        team.escalation_contact, _ = Person.objects.get_or_create(
+            name=f"WI director {i:02d}", defaults={"role": "director", "team": team})
+        team.save()
+        teams.append(team)
+    for i in range(REPS):
+        rep, _ = Person.objects.get_or_create(name=f"WI rep {i:03d}",
+                                              defaults={"team": teams[i % TEAMS]})
+        CrmIdentity.objects.get_or_create(crm="bench", owner_id=f"rep-{i}",
+                                          defaults={"person": rep})
+    for heat, minutes in MINUTES.items():
+        SlaPolicy.objects.update_or_create(heat=heat, team=None, defaults={
+            "first_touch_minutes": minutes, "calendar": calendar, "steps": STEPS})
+
+
+def seed(n: int) -> None:
+    from django.db import connection, transaction
+
+    from slawatch.leads.events import DomainEvent
+    from slawatch.leads.models import Handoff, Lead, LeadEvent, Milestone, SlaPolicy
+    from slawatch.leads.services import apply_events
+    from slawatch.people.models import CrmIdentity
+
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute("TRUNCATE leads_handoff, leads_lead, leads_milestone, leads_touch, "
+                        "leads_opportunity, leads_leadevent RESTART IDENTITY CASCADE")
+        cast()
+        apply_events([DomainEvent.parse({
+            "event_id": "tpl", "type": "lead.assigned", "occurred_at": START.isoformat(),
+            "crm": "bench", "lead": {"external_id": "template", "heat": "hot", "owner": "rep-0"}})])
+        template = Handoff.objects.get(lead__external_id="template")
+        snapshots = json.dumps({p.heat: p.snapshot() for p in SlaPolicy.objects.all()})
+        reps = dict(CrmIdentity.objects.filter(crm="bench").values_list("owner_id", "person_id"))
+        rep_ids = ",".join(str(reps[f"rep-{i}"]) for i in range(REPS))
+        from slawatch.people.models import Person
+        team_of = dict(Person.objects.values_list("pk", "team_id"))
+        team_ids = ",".join(str(team_of[reps[f"rep-{i}"]]) for i in range(REPS))
+        step = DAYS * 86400 / n
+        g = "s.g"
+        at = f"(TIMESTAMPTZ '{START.isoformat()}' + ({g} * {step}) * INTERVAL '1 second')"
+        roll = f"(({g} * 7919) % 100)"
+        heat = f"(ARRAY['hot','warm','cold'])[1 + {g} % 3]"
+        speed = f"(1 + ({g} * 104729) % 150)"  # minutes to the touch
+        touched_at = f"({at} + {speed} * INTERVAL '1 minute')"
+        iso = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
+        leads = (f"(SELECT id AS lead_id, CAST(substring(external_id FROM {len(PREFIX) + 1}) "
+                 f"AS bigint) AS g FROM leads_lead WHERE external_id LIKE '{PREFIX}%%') s")
+        with connection.cursor() as cur:
+            cur.execute(_copy(Lead, template.lead_id, {"external_id": f"'{PREFIX}' || g"},
+                              f"generate_series(1, {n}) g"))
+            cur.execute(
+                f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, key, type, occurred_at, data, "
+                f"received_at) SELECT s.lead_id, 'bench:a' || {g}, 'lead.assigned', {at}, "
+                f"jsonb_build_object('lead', jsonb_build_object('owner', 'rep-' || ({g} % "
+                f"{REPS}), 'heat', {heat})), now() FROM {leads}")
+            cur.execute(
+                f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, key, type, occurred_at, data, "
+                f"received_at) SELECT s.lead_id, 'bench:t' || {g}, 'lead.touched', {touched_at}, "
+                f"jsonb_build_object('lead', '{{}}'::jsonb, 'touch', jsonb_build_object("
+                f"'kind', 'call', 'at', {iso.format(touched_at)}, 'by', 'rep-' || ({g} % "
+                f"{REPS}))), now() FROM {leads} WHERE {roll} < 90")
+            status = f"CASE WHEN {roll} >= 90 THEN 'breached' WHEN {speed} > 60 THEN " \
+                     f"'breached' ELSE 'met' END"
+            due = f"({at} + INTERVAL '30 minutes')"
+            cur.execute(_copy(Handoff, template.pk, {
+                "lead_id": "s.lead_id", "handed_off_at": at, "heat": heat, "status": status,
+                "rep_id": f"(ARRAY[{rep_ids}])[1 + {g} % {REPS}]",
+                "team_id": f"(ARRAY[{team_ids}])[1 + {g} % {REPS}]",
+                "policy_snapshots": f"'{snapshots}'::jsonb", "next_due_at": "NULL",
+                "first_touch_due_at": due,
+                "first_touched_at": f"CASE WHEN {roll} < 90 THEN {touched_at} END",
+                "breached_at": f"CASE WHEN {status} = 'breached' THEN {due} END"}, leads))
+            cur.execute(_copy(Milestone, None, {
+                "handoff_id": "h.id", "seq": "0", "kind": "'first_touch'",
+                "started_at": "h.handed_off_at", "due_at": "h.first_touch_due_at",
+                "met_at": "CASE WHEN h.status = 'met' THEN h.first_touched_at END",
+                "breached_at": "h.breached_at", "acknowledged_at": "NULL",
+                "fired": "'{}'::jsonb"},
+                f"{Handoff._meta.db_table} h WHERE h.lead_id <> {template.lead_id}"))
+    with connection.cursor() as cur:
+        for table in ("leads_handoff", "leads_lead", "leads_leadevent", "leads_milestone"):
+            cur.execute(f"VACUUM ANALYZE {table}")
+    print(f"seeded {n:,} leads, handoffs and their events in {time.perf_counter() - t0:.1f} s")
+
+
+def _copy(model, template_id, overrides: dict, source: str) -> str:
+    """INSERT every concrete column of `model`, from the template row unless overridden."""
+    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    values = [overrides.get(c, f"t.{c}") for c in columns]
+    if template_id is None:
+        return (f'INSERT INTO {model._meta.db_table} ({", ".join(columns)}) '
+                f'SELECT {", ".join(values)} FROM {source}')
+    return (f'INSERT INTO {model._meta.db_table} ({", ".join(columns)}) '
+            f'SELECT {", ".join(values)} FROM {model._meta.db_table} t, {source} '
+            f"WHERE t.id = {template_id}")
+
+
+def handoff_count() -> int:
+    from slawatch.leads.models import Handoff
+
+    return Handoff.objects.filter(lead__external_id__startswith=PREFIX).count()
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(repeat: int) -> None:
+    from django.db import connection
+
+    from slawatch.leads.models import SlaPolicy
+    from slawatch.whatif.selectors import WhatIf, what_if
+
+    hot = SlaPolicy.objects.get(heat="hot", team=None)
+    hot.first_touch_minutes = 15
+    question = WhatIf(start=START, end=START + timedelta(days=DAYS), group_by="team",
+                      policies={"hot": hot.snapshot()})
+    now = START + timedelta(days=DAYS + 1)
+    rss_before = _rss_mib()
+    times = []
+    for run in range(repeat):
+        queries = []
+        with connection.execute_wrapper(lambda ex, sql, *a: queries.append(sql) or ex(sql, *a)):
+            t0 = time.perf_counter()
+            answer = what_if(question, now=now)
+            times.append(time.perf_counter() - t0)
+        print(f"run {run + 1}: {times[-1]:.2f} s, {len(queries)} queries")
+    totals = answer["totals"]
+    print(f"what-if over {DAYS} days: {totals['actual']['handoffs']:,} handoffs replayed, "
+          f"{len(answer['rows'])} rows")
+    print(f"actual:   {totals['actual']}")
+    print(f"proposed: {totals['proposed']}")
+    print(f"best {min(times):.2f} s, worst {max(times):.2f} s; peak RSS grew "
+          f"{_rss_mib() - rss_before:.0f} MiB (to {_rss_mib():.0f} MiB)")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--handoffs", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--database", default="slawatch_bench_whatif")
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args(argv)
+    url = bench_database_url(args.database)
+    create_database(url)
+    setup_django(url)
+    if args.reseed or handoff_count() != args.handoffs:
+        seed(args.handoffs)
+    measure(args.repeat)
+
+
+if __name__ == "__main__":
+    main()
