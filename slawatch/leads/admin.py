@@ -35,6 +35,9 @@ class SlaPolicyAdmin(SimpleHistoryAdmin):
                     "follow_up_window_minutes", "calendar"]
     list_filter = ["heat", "team"]
     list_select_related = ["team", "calendar"]
+    # Adds "Try this change on last quarter" (the what-if page, prefilled with the policy).
+    change_form_template = "admin/leads/slapolicy/change_form.html"
+    change_list_template = "admin/leads/slapolicy/change_list.html"
 
 
 class UnmappedOwnerFilter(admin.SimpleListFilter):

@@ -1,5 +1,6 @@
 """The what-if page in the admin (/admin/whatif/whatif/): pick a range, edit the proposed
-policy per heat (prefilled with the current one), see actual against proposed as a
+policy per heat (prefilled with the current one), optionally pick a draft lead
+definition, see actual against proposed as a
 table and a chart, the totals and the pager load. The same serializer and selector as
 `POST /api/v1/what-if/`; nothing is stored."""
 
@@ -14,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from slawatch.definitions.models import LeadDefinition, Status
 from slawatch.leads.events import TOUCH_KINDS
 from slawatch.leads.models import Heat, SlaPolicy
 from slawatch.people.models import Calendar
@@ -38,7 +40,8 @@ def page(request):
         raise PermissionDenied("the what-if page is for managers and RevOps")
     context = {**admin.site.each_context(request), "title": "What-if: replay a past range",
                "group_bys": GROUP_BYS, "calendars": list(Calendar.objects.all()),
-               "touch_kinds": TOUCH_KINDS}
+               "touch_kinds": TOUCH_KINDS,
+               "drafts": list(LeadDefinition.objects.filter(status=Status.DRAFT).order_by("name"))}
     if request.method == "POST":
         form = _posted(request.POST)
         payload, errors = _payload(form)
@@ -83,7 +86,8 @@ def _initial(query) -> dict:
         else:
             heats.append(_policy_form(heat, defaults.get(heat)))
     return {"start": (end - timedelta(days=DEFAULT_DAYS)).isoformat(), "end": end.isoformat(),
-            "group_by": query.get("group_by") or "rep", "heats": heats}
+            "group_by": query.get("group_by") or "rep", "heats": heats,
+            "definition": query.get("definition", "")}
 
 
 def _posted(post) -> dict:
@@ -96,11 +100,14 @@ def _posted(post) -> dict:
                       "touch_kinds": post.getlist(f"{heat}-touch_kinds"),
                       "steps": post.get(f"{heat}-steps", "[]"), "current": True})
     return {"start": post.get("start", ""), "end": post.get("end", ""),
-            "group_by": post.get("group_by", "rep"), "heats": heats}
+            "group_by": post.get("group_by", "rep"), "heats": heats,
+            "definition": post.get("definition", "")}
 
 
 def _payload(form) -> tuple[dict, list[str]]:
     payload = {"group_by": form["group_by"], "policies": []}
+    if form["definition"]:
+        payload["definition"] = form["definition"]
     for name in ("start", "end"):
         if form[name].strip():
             payload[name] = form[name].strip()
@@ -121,18 +128,18 @@ def _payload(form) -> tuple[dict, list[str]]:
 
 
 def _messages(errors, prefix="") -> list[str]:
-    """DRF's nested error structure as flat 'where: message' lines."""
+    """DRF's nested error structure as flat 'where: message' lines ("policies[0]: …")."""
     if isinstance(errors, dict):
         out = []
         for name, value in errors.items():
-            where = name if name != "non_field_errors" else ""
-            out += _messages(value, f"{prefix}{where}: " if where else prefix)
+            if isinstance(name, int) or str(name).isdigit():
+                where = f"{prefix.rstrip(': ')}[{name}]: "
+            else:
+                where = prefix if name == "non_field_errors" else f"{prefix}{name}: "
+            out += _messages(value, where)
         return out
     if isinstance(errors, list) and errors and not isinstance(errors[0], str):
-        out = []
-        for index, value in enumerate(errors):
-            out += _messages(value, f"{prefix.rstrip(': ')}[{index}]: ")
-        return out
+        return _messages(dict(enumerate(errors)), prefix)
     return [f"{prefix}{message}" for message in errors]
 
 
