@@ -70,12 +70,15 @@ def normalize_steps(steps) -> list[dict]:
     ]
 
 
-def step_instant(cal: BusinessCalendar, started: datetime, due: datetime, step: dict) -> datetime:
-    """When a step first fires for a milestone running from `started` to `due`."""
+def step_instant(cal: BusinessCalendar, started: datetime, due: datetime, step: dict,
+                 total: timedelta | None = None) -> datetime:
+    """When a step first fires for a milestone running from `started` to `due`; `total`,
+    the open time from started to due, may be passed when the caller already has it."""
     if step.get("at_percent") is not None:
         if step["at_percent"] >= 100:
             return due
-        total = business_time_between(cal, started, due)
+        if total is None:
+            total = business_time_between(cal, started, due)
         return add_business_time(cal, started, total * step["at_percent"] / 100)
     return add_business_time(cal, due, timedelta(minutes=step["after_breach_minutes"]))
 
@@ -179,8 +182,10 @@ def count_firings(cal, started, due, steps, until: datetime,
     clock calls instead of one `due_firings` per repeat.
     """
     counts = []
+    percent = [s for s in steps if s.get("at_percent") is not None and s["at_percent"] < 100]
+    total = business_time_between(cal, started, due) if len(percent) > 1 else None
     for step in steps:
-        base = step_instant(cal, started, due, step)
+        base = step_instant(cal, started, due, step, total)
         counts.append(_count_occurrences(cal, base, step, until, snoozed_until))
     return counts
 
