@@ -65,7 +65,12 @@ class WhatIfSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         end = attrs.get("end") or timezone.now()
-        start = attrs.get("start") or end - timedelta(days=DEFAULT_DAYS)
+        try:
+            start = attrs.get("start") or end - timedelta(days=DEFAULT_DAYS)
+        except OverflowError:
+            raise serializers.ValidationError(
+                {"end": f"end ({end.isoformat()}) is too early to replay the 90 days before "
+                        "it"}) from None
         if end <= start:
             raise serializers.ValidationError(
                 {"end": f"end ({end.isoformat()}) must be after start ({start.isoformat()})"})

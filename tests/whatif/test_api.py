@@ -219,3 +219,9 @@ def test_a_what_if_stores_nothing(admin_api, history):
     assert writes == []
     assert _counts() == before
     assert Handoff.objects.filter(status="breached").count() == 2
+
+
+def test_an_end_at_the_start_of_time_is_a_400_not_a_crash(admin_api, history):
+    response = post(admin_api, {"end": "0001-01-02"})
+    assert response.status_code == 400
+    assert "end" in response.json()
