@@ -99,6 +99,6 @@ def test_sla_board_renders_with_data_and_charts(org, log_in, screenshot, live_se
     page.wait_for_function(
         "t => document.querySelector('#sla-board tbody tr:nth-child(3) td.left').textContent !== t",
         arg=countdown)  # the page counts down by itself
-    assert page.locator("svg.chart").count() == 3
-    assert page.locator("svg.chart rect.bar").count() >= 3
+    assert page.locator("svg.report-chart").count() == 3
+    assert page.locator("svg.report-chart rect.bar").count() >= 3
     screenshot("sla-board")
