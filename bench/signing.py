@@ -1,4 +1,4 @@
-"""Signed bodies as the CRMs send them (written from CONTRACT.md and protocols.md,
+"""Signed bodies as the CRMs send them (written from the formats in docs/INGEST.md and the CRMs' own documentation,
 independently of slawatch's own checks, so a drill catches a mismatch)."""
 
 from __future__ import annotations

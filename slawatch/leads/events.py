@@ -1,6 +1,6 @@
 """Domain events: the one shape every CRM adapter produces and `apply` consumes.
 
-The generic signed format (CONTRACT.md) *is* this shape, so `DomainEvent.parse`
+The generic signed format (docs/INGEST.md) *is* this shape, so `DomainEvent.parse`
 is both the generic endpoint's validator and the adapters' target. No Django.
 """
 

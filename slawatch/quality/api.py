@@ -1,4 +1,4 @@
-"""REST resources for lead quality: feedback/ and disputes/ (pinned in CONTRACT.md).
+"""REST resources for lead quality: feedback/ and disputes/ (documented in the API schema at /api/v1/schema/).
 
 Rows are scoped with scoping.py (the same rule as the admin); writes go through
 services.py. Anything a row's scope hides answers 404; a missing permission 403.

@@ -1,4 +1,4 @@
-"""The generic signed format: already the domain shape (CONTRACT.md)."""
+"""The generic signed format: already the domain shape (docs/INGEST.md)."""
 
 from __future__ import annotations
 
