@@ -1,4 +1,4 @@
-"""A loopback HubSpot CRM search API holding N changed contacts (protocols.md §2).
+"""A loopback HubSpot CRM search API holding N changed contacts.
 
 POST /crm/v3/objects/{type}/search with a GTE filter on the modification property,
 ascending sort, `limit` (max 200) and `after`; `total`, `results`, `paging.next.after`.

@@ -1,5 +1,5 @@
 """Fake HubSpot and Salesforce APIs on 127.0.0.1: real HTTP over real sockets, speaking
-the shapes in shared/reference/protocols.md (search paging, 429 with Retry-After,
+the shapes in the CRMs' public API documentation (search paging, 429 with Retry-After,
 expired sessions, nextRecordsUrl)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Signing helpers for tests (protocols.md §7), checked against the official vectors."""
+"""Signing helpers for tests (HubSpot and Slack signature schemes), checked against the official vectors."""
 
 import base64
 import hashlib
