@@ -106,3 +106,13 @@ def env_timezone(name, default):
     except (ZoneInfoNotFoundError, ValueError):
         raise ImproperlyConfigured(f"{name}={value!r} is not a known time zone") from None
     return value
+
+
+def env_hosts(name):
+    """A comma-separated list of host names or IP addresses (no scheme, port or path)."""
+    from slawatch.outbound import parse_allowed_hosts  # pure module, no Django
+
+    try:
+        return parse_allowed_hosts(env_list(name))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None

@@ -14,6 +14,7 @@ from config.env import (
     env_bool,
     env_choice,
     env_float,
+    env_hosts,
     env_int,
     env_list,
     env_str,
@@ -243,6 +244,9 @@ SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int(
     "SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS", 300, minimum=1)
 SLAWATCH_HTTP_TIMEOUT_SECONDS = env_int("SLAWATCH_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
 SLAWATCH_SNOOZE_MINUTES = env_int("SLAWATCH_SNOOZE_MINUTES", 30, minimum=1)
+# Outbound URLs (team Slack webhooks, Slack's response_url) go to https://hooks.slack.com/…
+# or to one of these hosts; see slawatch/outbound.py and docs/SECURITY.md.
+SLAWATCH_OUTBOUND_ALLOWED_HOSTS = env_hosts("SLAWATCH_OUTBOUND_ALLOWED_HOSTS")
 CELERY_BEAT_SCHEDULE.update({
     "slawatch-sweep": {"task": "slawatch.escalation.tasks.sweep_due",
                        "schedule": SLAWATCH_SWEEP_INTERVAL_SECONDS},

@@ -19,3 +19,5 @@ STORAGES = {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests choose the wake-up debounce explicitly (tests/ingest/test_inbox_wake.py).
 SLAWATCH_INBOX_WAKE_DEBOUNCE = False
+# The Slack fakes listen on loopback (tests/escalation/fakes.py).
+SLAWATCH_OUTBOUND_ALLOWED_HOSTS = ("127.0.0.1",)

@@ -57,6 +57,21 @@ def update_slack_message(response_url: str, text: str, blocks: list | None = Non
     from slawatch.escalation.channels.slack import update_message
 
     try:
-        update_message(response_url, text, blocks, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
+        update_message(response_url, text, blocks, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS,
+                       allowed_hosts=settings.SLAWATCH_OUTBOUND_ALLOWED_HOSTS)
     except Exception:
         log.warning("could not update the Slack message via response_url", exc_info=True)
+
+
+@shared_task(ignore_result=True)
+def reply_to_slack_click(response_url: str, text: str) -> None:
+    """After a refused click: tell the clicker why, privately (best effort)."""
+    from django.conf import settings
+
+    from slawatch.escalation.channels.slack import reply_privately
+
+    try:
+        reply_privately(response_url, text, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS,
+                        allowed_hosts=settings.SLAWATCH_OUTBOUND_ALLOWED_HOSTS)
+    except Exception:
+        log.warning("could not answer the Slack click via response_url", exc_info=True)
