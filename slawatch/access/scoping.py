@@ -131,14 +131,6 @@ def people_for(user, qs: QuerySet | None = None) -> QuerySet:
     return qs.none()
 
 
-def may_act_on_handoffs(user) -> bool:
-    """Acknowledge or reassign: the people who own the follow-up, not marketing."""
-    if user.is_superuser:
-        return True
-    scope = scope_of(user)
-    return scope.role in (roles.REP, roles.MANAGER) or roles.REVOPS in scope.groups
-
-
 def escalations_for(user, qs: QuerySet | None = None) -> QuerySet:
     """Outbox rows about handoffs the user sees, or addressed to people the user sees."""
     from slawatch.escalation.models import Escalation

@@ -17,7 +17,7 @@ from slawatch.leads.models import (
 )
 from slawatch.leads import admin_board as board
 from slawatch.leads.services import handoff_acknowledge
-from slawatch.access import scoping
+from slawatch.access import handoff_rules, scoping
 from slawatch.quality.admin_inlines import FeedbackHostMixin
 from slawatch.access.admin_mixins import (
     BreachedFilter,
@@ -142,15 +142,20 @@ class HandoffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return False
 
     def has_acknowledge_permission(self, request):
-        return scoping.may_act_on_handoffs(request.user)
+        return handoff_rules.may_act_on_some_handoff(request.user)
 
     @admin.action(description="Acknowledge (stop further escalation)", permissions=["acknowledge"])
     def acknowledge(self, request, queryset):
         who = scoping.actor_name(request.user)
-        handoffs = list(queryset)
-        done = sum(handoff_acknowledge(handoff=h, by=who) for h in handoffs)
+        handoffs = list(queryset.select_related("rep__team", "team"))
+        allowed = [h for h in handoffs if handoff_rules.may_acknowledge(request.user, h)]
+        done = sum(handoff_acknowledge(handoff=h, by=who) for h in allowed)
         messages.success(request, f"Acknowledged {done} of {len(handoffs)} handoffs "
                                   "(the others had nothing pending).")
+        if len(allowed) < len(handoffs):
+            messages.warning(request, f"{len(handoffs) - len(allowed)} left alone: only "
+                             f"{handoff_rules.WHO_MAY[handoff_rules.ACKNOWLEDGE]} may "
+                             "acknowledge a handoff.")
 
 
 @admin.register(Touch)

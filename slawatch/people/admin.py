@@ -1,6 +1,7 @@
+from django import forms
 from django.contrib import admin
 
-from slawatch.people.models import Calendar, CrmIdentity, Person, Team
+from slawatch.people.models import Calendar, CrmIdentity, Person, Team, validate_outbound_url
 from slawatch.access import scoping
 from slawatch.access.admin_mixins import ScopedAdminMixin
 
@@ -19,12 +20,30 @@ class MemberInline(admin.TabularInline):
     show_change_link = True
 
 
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = "__all__"
+
+    def clean_slack_webhook_url(self):
+        value = self.cleaned_data["slack_webhook_url"]
+        validate_outbound_url(value)
+        return value
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = TeamForm
     list_display = ["name", "manager", "escalation_contact", "slack_channel"]
     search_fields = ["name"]
     autocomplete_fields = ["manager", "escalation_contact", "last_routed_to"]
     inlines = [MemberInline]
+
+    def get_exclude(self, request, obj=None):
+        # The webhook URL is a credential: only those who configure teams (RevOps) see it.
+        if request.user.has_perm("people.change_team"):
+            return super().get_exclude(request, obj)
+        return [*(super().get_exclude(request, obj) or []), "slack_webhook_url"]
 
 
 class CrmIdentityInline(admin.TabularInline):
