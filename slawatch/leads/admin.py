@@ -159,7 +159,8 @@ class HandoffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Touch)
-class TouchAdmin(admin.ModelAdmin):
+class TouchAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.lead_rows_for)  # rows of the leads the user sees
     list_display = ["lead", "kind", "at", "by", "by_crm_id", "counted"]
     list_filter = ["kind", "counted"]
     search_fields = ["lead__email", "lead__name", "key"]
@@ -169,7 +170,8 @@ class TouchAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(admin.ModelAdmin):
+class LeadEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.lead_rows_for)  # rows of the leads the user sees
     list_display = ["type", "lead", "occurred_at", "key", "received_at"]
     list_filter = ["type"]
     search_fields = ["key", "lead__external_id", "lead__email"]
@@ -179,7 +181,8 @@ class LeadEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.lead_rows_for)  # rows of the leads the user sees
     list_display = ["external_id", "lead", "amount", "currency", "status", "opened_at", "closed_at"]
     list_filter = ["status", "currency"]
     search_fields = ["external_id", "lead__email", "lead__name"]
