@@ -21,6 +21,10 @@ class MemberInline(admin.TabularInline):
 
 
 class TeamForm(forms.ModelForm):
+    slack_webhook_url = forms.URLField(
+        required=False, max_length=500, assume_scheme="https",
+        help_text="https://hooks.slack.com/… (or a host in SLAWATCH_OUTBOUND_ALLOWED_HOSTS)")
+
     class Meta:
         model = Team
         fields = "__all__"
@@ -39,11 +43,12 @@ class TeamAdmin(admin.ModelAdmin):
     autocomplete_fields = ["manager", "escalation_contact", "last_routed_to"]
     inlines = [MemberInline]
 
-    def get_exclude(self, request, obj=None):
+    def get_fields(self, request, obj=None):
         # The webhook URL is a credential: only those who configure teams (RevOps) see it.
+        fields = super().get_fields(request, obj)
         if request.user.has_perm("people.change_team"):
-            return super().get_exclude(request, obj)
-        return [*(super().get_exclude(request, obj) or []), "slack_webhook_url"]
+            return fields
+        return [name for name in fields if name != "slack_webhook_url"]
 
 
 class CrmIdentityInline(admin.TabularInline):
