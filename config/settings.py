@@ -205,7 +205,13 @@ SILENCED_SYSTEM_CHECKS = env_list(
     "SILENCED_SYSTEM_CHECKS",
     # TLS and HSTS are the proxy's job in the documented deployment.
     ["security.W004", "security.W008"],
-)
+) + [
+    # django-axes would like the lockout keyed on the address too; slawatch locks the user
+    # name (AXES_LOCKOUT_PARAMETERS below) on purpose: behind a proxy that is not listed in
+    # SLAWATCH_TRUSTED_PROXIES every client has the proxy's address, and one guesser would
+    # lock everybody out.
+    "axes.W006",
+]
 
 # --- Email ----------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
