@@ -13,9 +13,9 @@ from functools import partial
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from slawatch.access import roles
 from slawatch.leads.models import Handoff, Lead
 from slawatch.people.models import Person, Team
-from slawatch.access import roles
 from slawatch.quality.models import DisputeComment, LeadFeedback, QualityDispute
 
 EVERYTHING = "all"

@@ -14,6 +14,7 @@ from slawatch.escalation.models import Escalation, EscalationStatus, SlackAction
 from slawatch.leads.models import Handoff
 from slawatch.leads.reassign import ReassignRefused, handoff_reassign
 from slawatch.leads.services import handoff_acknowledge, handoff_snooze
+from slawatch.tasking import enqueue_each_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -26,21 +27,8 @@ def escalations_retry(*, ids) -> int:
             pk__in=list(ids), status=EscalationStatus.FAILED).values_list("pk", flat=True))
         Escalation.objects.filter(pk__in=retried).update(
             status=EscalationStatus.PENDING, attempts=0, next_attempt_at=now, sending_since=None)
-        transaction.on_commit(lambda: enqueue_deliveries(retried))
+        enqueue_each_on_commit("slawatch.escalation.tasks.deliver_escalation", retried)
     return len(retried)
-
-
-def enqueue_deliveries(ids) -> None:
-    """Best effort: when the broker is down, the periodic deliver_due pass finds them anyway."""
-    from slawatch.escalation.tasks import deliver_escalation
-
-    for escalation_id in ids:
-        try:
-            deliver_escalation.delay(escalation_id)
-        except Exception:  # broker down: the outbox row is the truth, not the queue
-            log.warning("could not enqueue escalation %s; deliver_due will pick it up",
-                        escalation_id, exc_info=True)
-            return
 
 
 # Slack button -> the action it asks for, in the access rule's words.

@@ -15,7 +15,6 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -25,6 +24,7 @@ from slawatch import outbound
 from slawatch.escalation.channels.slack import after_action
 from slawatch.escalation.services import SLACK_ACTIONS, slack_action_apply
 from slawatch.leads.models import Handoff
+from slawatch.tasking import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -121,22 +121,10 @@ def slack_interactions(request):
 
 
 def _reply_later(response_url, text):
-    from slawatch.escalation.tasks import reply_to_slack_click
-
-    _on_commit(lambda: reply_to_slack_click.delay(response_url, text))
+    # Best effort, like the update below: the refusal is already recorded.
+    enqueue_on_commit("slawatch.escalation.tasks.reply_to_slack_click", response_url, text)
 
 
 def _update_later(response_url, text, blocks):
-    from slawatch.escalation.tasks import update_slack_message
-
-    _on_commit(lambda: update_slack_message.delay(response_url, text, blocks))
-
-
-def _on_commit(send):
-    def enqueue():
-        try:
-            send()
-        except Exception:  # broker down: the click already did its work
-            log.warning("could not queue the Slack message update", exc_info=True)
-
-    transaction.on_commit(enqueue)
+    # Best effort: if the broker is down, the click already did its work.
+    enqueue_on_commit("slawatch.escalation.tasks.update_slack_message", response_url, text, blocks)

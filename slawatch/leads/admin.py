@@ -5,6 +5,15 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
+from slawatch.access import handoff_rules, scoping
+from slawatch.access.admin_mixins import (
+    BreachedFilter,
+    DisputedFilter,
+    HandoffDisputedFilter,
+    LeadBreachedFilter,
+    ScopedAdminMixin,
+)
+from slawatch.leads import admin_board as board
 from slawatch.leads.models import (
     Handoff,
     Lead,
@@ -15,17 +24,8 @@ from slawatch.leads.models import (
     SlaPolicy,
     Touch,
 )
-from slawatch.leads import admin_board as board
 from slawatch.leads.services import handoff_acknowledge
-from slawatch.access import handoff_rules, scoping
 from slawatch.quality.admin_inlines import FeedbackHostMixin
-from slawatch.access.admin_mixins import (
-    BreachedFilter,
-    DisputedFilter,
-    HandoffDisputedFilter,
-    LeadBreachedFilter,
-    ScopedAdminMixin,
-)
 from slawatch.quality.selectors import lead_effective_verdict
 
 

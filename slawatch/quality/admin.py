@@ -14,15 +14,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from slawatch.leads.admin import CRM_FIELDS
 from slawatch.access import scoping
-from slawatch.quality import services
-from slawatch.quality.admin_inlines import FeedbackHostMixin
 from slawatch.access.admin_mixins import (
     FeedbackDisputedFilter,
     LeadBreachedFilter,
     ScopedAdminMixin,
 )
+from slawatch.leads.admin import CRM_FIELDS
+from slawatch.quality import services
+from slawatch.quality.admin_inlines import FeedbackHostMixin
 from slawatch.quality.models import (
     RESOLUTIONS,
     Commitment,
