@@ -53,6 +53,7 @@ def create_database(url: str) -> None:
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "b" * 40)
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
 

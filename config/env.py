@@ -117,3 +117,42 @@ def env_timezone(name, default):
     except (ZoneInfoNotFoundError, ValueError):
         raise ImproperlyConfigured(f"{name}={value!r} is not a known time zone") from None
     return value
+
+
+def env_hosts(name):
+    """A comma-separated list of host names or IP addresses (no scheme, port or path)."""
+    from slawatch.outbound import parse_allowed_hosts  # pure module, no Django
+
+    try:
+        return parse_allowed_hosts(env_list(name))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+
+
+def env_networks(name):
+    """A comma-separated list of IP addresses or networks (CIDR), e.g. `10.0.0.0/8,127.0.0.1`."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP address or network (CIDR)") from None
+    return tuple(networks)
+
+
+def env_rate(name, default):
+    """A DRF throttle rate (`<count>/<second|minute|hour|day>`), or `off`."""
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() == "off":
+        return None
+    count, _, period = value.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in (
+            "s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate like 100/minute (or 'off')")
+    return value

@@ -5,6 +5,7 @@ so `make run` needs no external server. DATABASE_URL and REDIS_URL switch to
 PostgreSQL and Redis for production.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -14,9 +15,12 @@ from config.env import (
     env_bool,
     env_choice,
     env_float,
+    env_hosts,
     env_int,
     env_list,
     env_names,
+    env_networks,
+    env_rate,
     env_str,
     env_timezone,
     env_url,
@@ -28,10 +32,11 @@ VAR_DIR = Path(env_str("SLAWATCH_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if SECRET_KEY is None:
-    if not DEBUG and env_bool("SLAWATCH_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set")
-    # Embedded default only; production sets SECRET_KEY (docker-compose requires it).
-    SECRET_KEY = "insecure-embedded-default-change-me-" + "x" * 32
+    if not DEBUG:  # production by default: no key anybody could read in this file
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set it to a long random string (DEBUG=0). "
+            "For local development only, DEBUG=1 runs with a throw-away key.")
+    SECRET_KEY = "django-insecure-development-only-" + "x" * 32
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -48,6 +53,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "slawatch.people",
     "slawatch.leads",
     "slawatch.definitions",
@@ -63,7 +69,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "slawatch.ops.middleware.RequestIdMiddleware",  # first: every later log line has the id
+    # First: X-Forwarded-* from anybody but a configured proxy are dropped before use.
+    "slawatch.ops.middleware.TrustedProxyMiddleware",
+    "slawatch.ops.middleware.RequestIdMiddleware",  # every later log line has the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -155,6 +164,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes: the admin login is locked for a user name after this many consecutive
+# failures (a success resets the count); unlocked after the cool-off time, or by an admin
+# (delete the "access attempts" row, or `manage.py axes_reset_username NAME`).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend",
+                           "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("SLAWATCH_LOGIN_FAILURE_LIMIT", 10, minimum=1)
+if AXES_FAILURE_LIMIT > 10:
+    raise ImproperlyConfigured(
+        f"SLAWATCH_LOGIN_FAILURE_LIMIT={AXES_FAILURE_LIMIT} must be at most 10")
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("SLAWATCH_LOGIN_LOCKOUT_MINUTES", 15.0, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# The client address axes records: REMOTE_ADDR, which TrustedProxyMiddleware has already
+# set from X-Forwarded-For when (and only when) the request came through a trusted proxy.
+AXES_CLIENT_IP_CALLABLE = "slawatch.ops.middleware.client_ip"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_timezone("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -171,6 +196,9 @@ LOGIN_URL = "admin:login"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", False)
+# The proxies whose X-Forwarded-For/-Proto/-Host/-Port and Forwarded headers are believed;
+# from any other address they are removed (slawatch/ops/middleware.py). Default: none.
+SLAWATCH_TRUSTED_PROXIES = env_networks("SLAWATCH_TRUSTED_PROXIES")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
@@ -180,7 +208,13 @@ SILENCED_SYSTEM_CHECKS = env_list(
     "SILENCED_SYSTEM_CHECKS",
     # TLS and HSTS are the proxy's job in the documented deployment.
     ["security.W004", "security.W008"],
-)
+) + [
+    # django-axes would like the lockout keyed on the address too; slawatch locks the user
+    # name (AXES_LOCKOUT_PARAMETERS below) on purpose: behind a proxy that is not listed in
+    # SLAWATCH_TRUSTED_PROXIES every client has the proxy's address, and one guesser would
+    # lock everybody out.
+    "axes.W006",
+]
 
 # --- Email ----------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -204,7 +238,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "slawatch.api.pagination.LimitOffsetPaginationWithMax",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per user (or per address without a login); rates read from the settings below.
+    "DEFAULT_THROTTLE_CLASSES": ["slawatch.api.throttles.AnonThrottle",
+                                 "slawatch.api.throttles.UserThrottle"],
 }
+SLAWATCH_API_THROTTLE_ANON = env_rate("SLAWATCH_API_THROTTLE_ANON", "60/minute")
+SLAWATCH_API_THROTTLE_USER = env_rate("SLAWATCH_API_THROTTLE_USER", "1200/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "slawatch API",
     "DESCRIPTION": "Lead-handoff SLA monitoring: people, policies, handoffs, feedback, reports.",
@@ -246,6 +285,9 @@ SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int(
     "SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS", 300, minimum=1)
 SLAWATCH_HTTP_TIMEOUT_SECONDS = env_int("SLAWATCH_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
 SLAWATCH_SNOOZE_MINUTES = env_int("SLAWATCH_SNOOZE_MINUTES", 30, minimum=1)
+# Outbound URLs (team Slack webhooks, Slack's response_url) go to https://hooks.slack.com/…
+# or to one of these hosts; see slawatch/outbound.py and docs/SECURITY.md.
+SLAWATCH_OUTBOUND_ALLOWED_HOSTS = env_hosts("SLAWATCH_OUTBOUND_ALLOWED_HOSTS")
 CELERY_BEAT_SCHEDULE.update({
     "slawatch-sweep": {"task": "slawatch.escalation.tasks.sweep_due",
                        "schedule": SLAWATCH_SWEEP_INTERVAL_SECONDS},
@@ -329,7 +371,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # /readyz answers 503 when a due timer has waited longer than this for the sweep.
 SLAWATCH_READY_MAX_SWEEP_LAG_SECONDS = env_float(
     "SLAWATCH_READY_MAX_SWEEP_LAG_SECONDS", 120.0, minimum=1)
-# Demo mode (make run): serves the local Slack sink and the live demo page under /demo/.
+# When set, /metrics and /readyz answer only `Authorization: Bearer <token>` (/healthz stays open).
+SLAWATCH_METRICS_TOKEN = env_str("SLAWATCH_METRICS_TOKEN")
+# Demo mode (make run): serves the local Slack sink and the live demo page under /demo/,
+# and is the only mode in which `slawatch_demo_data` runs (it creates a known admin login).
 SLAWATCH_DEMO = env_bool("SLAWATCH_DEMO", False)
 # The file e-mail backend's folder (make run points EMAIL_BACKEND at it).
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))

@@ -48,6 +48,8 @@ export SLAWATCH_EVENTS_SECRET=${SLAWATCH_EVENTS_SECRET:-$(persistent_secret demo
 export SESSION_COOKIE_SECURE=${SESSION_COOKIE_SECURE:-0}
 export CSRF_COOKIE_SECURE=${CSRF_COOKIE_SECURE:-0}
 export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
+# The demo teams' Slack webhooks point at the local sink on this host.
+export SLAWATCH_OUTBOUND_ALLOWED_HOSTS=${SLAWATCH_OUTBOUND_ALLOWED_HOSTS:-$HOST,localhost}
 if [ -z "${SLACK_BOT_TOKEN:-}" ]; then
   export SLACK_BOT_TOKEN=xoxb-demo-local-sink
   export SLACK_API_BASE="$BASE/demo/slack-sink"

@@ -51,6 +51,8 @@ PERMISSIONS = {
     ],
     REVOPS: _READ_SALES + _CONFIG + _DEFINITIONS_DRAFT + [
         "leads.view_leadevent", "escalation.view_escalation", "leads.view_slaboard",
+        "escalation.change_escalation",  # the admin's "retry" action (rows stay read-only)
+        "escalation.view_slackaction",
         "quality.view_leadfeedback", "quality.view_qualitydispute",
         "quality.change_qualitydispute", "quality.resolve_qualitydispute",
         "quality.view_disputecomment", "quality.add_disputecomment",

@@ -131,12 +131,30 @@ def people_for(user, qs: QuerySet | None = None) -> QuerySet:
     return qs.none()
 
 
-def may_act_on_handoffs(user) -> bool:
-    """Acknowledge or reassign: the people who own the follow-up, not marketing."""
-    if user.is_superuser:
-        return True
-    scope = scope_of(user)
-    return scope.role in (roles.REP, roles.MANAGER) or roles.REVOPS in scope.groups
+def lead_rows_for(user, qs: QuerySet) -> QuerySet:
+    """Rows hanging off a lead (touches, opportunities, lead events): those of leads the
+    user sees. Lead events carry the CRM payload (e-mail, phone), so this matters."""
+    if sees_everything(user):
+        return qs
+    return qs.filter(lead__in=leads_for(user).values("pk"))
+
+
+def commitments_for(user, qs: QuerySet | None = None) -> QuerySet:
+    from slawatch.quality.models import Commitment
+
+    qs = Commitment.objects.all() if qs is None else qs
+    condition = commitment_scope(user)
+    return qs if condition is None else qs.filter(condition)
+
+
+def slack_actions_for(user, qs: QuerySet | None = None) -> QuerySet:
+    """Recorded Slack clicks on handoffs the user sees."""
+    from slawatch.escalation.models import SlackAction
+
+    qs = SlackAction.objects.all() if qs is None else qs
+    if sees_everything(user):
+        return qs
+    return qs.filter(handoff__in=handoffs_for(user).values("pk"))
 
 
 def escalations_for(user, qs: QuerySet | None = None) -> QuerySet:

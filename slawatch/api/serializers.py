@@ -6,7 +6,7 @@ from slawatch.escalation.models import Escalation
 from slawatch.leads import ladder
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
 from slawatch.leads.owners import OwnerIdTaken, person_set_crm_ids
-from slawatch.people.models import Calendar, Person, Team
+from slawatch.people.models import Calendar, Person, Team, validate_outbound_url
 
 
 def django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -41,10 +41,21 @@ class CleanModelSerializer(serializers.ModelSerializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
+    # The webhook URL is a credential (whoever has it posts into the channel): write-only.
+    slack_webhook_url = serializers.URLField(
+        max_length=500, required=False, allow_blank=True, write_only=True,
+        validators=[validate_outbound_url],
+        help_text="https://hooks.slack.com/… (or a host in SLAWATCH_OUTBOUND_ALLOWED_HOSTS); "
+                  "write-only")
+    slack_webhook_url_set = serializers.SerializerMethodField()
+
     class Meta:
         model = Team
         fields = ["id", "name", "manager", "escalation_contact", "slack_webhook_url",
-                  "slack_channel", "max_reroutes_per_lead"]
+                  "slack_webhook_url_set", "slack_channel", "max_reroutes_per_lead"]
+
+    def get_slack_webhook_url_set(self, team) -> bool:
+        return bool(team.slack_webhook_url)
 
 
 class CrmIdsField(serializers.DictField):

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from slawatch.access import scoping
+from slawatch.access import handoff_rules, scoping
 from slawatch.api import serializers as s
 from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
@@ -15,10 +15,21 @@ from slawatch.people.models import Calendar, Person, Team
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
-    """Reads for any signed-in user; writes need the model's add/change/delete permission."""
+    """Reads for any signed-in user (rows scoped by the viewset); writes need the model's
+    add/change/delete permission."""
 
     perms_map = {**permissions.DjangoModelPermissions.perms_map,
                  "GET": [], "HEAD": [], "OPTIONS": []}
+
+
+class ViewModelPermissions(permissions.DjangoModelPermissions):
+    """Reads need the model's view permission too (teams, calendars, policies: configuration
+    a rep has no business reading); writes as above."""
+
+    perms_map = {**permissions.DjangoModelPermissions.perms_map,
+                 "GET": ["%(app_label)s.view_%(model_name)s"],
+                 "HEAD": ["%(app_label)s.view_%(model_name)s"],
+                 "OPTIONS": ["%(app_label)s.view_%(model_name)s"]}
 
 
 class Conflict(exceptions.APIException):
@@ -38,7 +49,11 @@ class ConfigViewSet(viewsets.ModelViewSet):
             raise Conflict(f"{instance} is still used by: {', '.join(users)}") from None
 
 
-class TeamViewSet(ConfigViewSet):
+class ViewPermissionConfigViewSet(ConfigViewSet):
+    permission_classes = [permissions.IsAuthenticated, ViewModelPermissions]
+
+
+class TeamViewSet(ViewPermissionConfigViewSet):
     queryset = Team.objects.all()
     serializer_class = s.TeamSerializer
 
@@ -53,12 +68,12 @@ class PersonViewSet(ConfigViewSet):
         return scoping.people_for(self.request.user, super().get_queryset())
 
 
-class CalendarViewSet(ConfigViewSet):
+class CalendarViewSet(ViewPermissionConfigViewSet):
     queryset = Calendar.objects.all()
     serializer_class = s.CalendarSerializer
 
 
-class PolicyViewSet(ConfigViewSet):
+class PolicyViewSet(ViewPermissionConfigViewSet):
     queryset = SlaPolicy.objects.all()
     serializer_class = s.PolicySerializer
     filterset_fields = ["heat", "team"]
@@ -95,8 +110,9 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         handoff = self.get_object()
-        if not scoping.may_act_on_handoffs(request.user):
-            raise PermissionDenied("marketing can read handoffs but not acknowledge them")
+        why = handoff_rules.refusal(request.user, handoff, handoff_rules.ACKNOWLEDGE)
+        if why is not None:  # the same rule as the Slack button and the board
+            raise PermissionDenied(why)
         handoff_acknowledge(handoff=handoff, by=scoping.actor_name(request.user))
         handoff = self.get_queryset().get(pk=handoff.pk)
         return Response(self.get_serializer(handoff).data)

@@ -34,7 +34,7 @@ class EscalationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def short_error(self, obj):
         return obj.last_error[:80]
 
-    @admin.action(description="Retry the selected failed escalations")
+    @admin.action(description="Retry the selected failed escalations", permissions=["change"])
     def retry(self, request, queryset):
         count = escalations_retry(ids=queryset.values_list("pk", flat=True))
         level = messages.SUCCESS if count else messages.WARNING
@@ -43,7 +43,10 @@ class EscalationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SlackAction)
-class SlackActionAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "action_id", "slack_user_id", "person", "handoff", "outcome"]
-    list_filter = ["action_id"]
+class SlackActionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.slack_actions_for)
+    list_display = ["created_at", "action_id", "slack_user_id", "person", "handoff", "refused",
+                    "outcome"]
+    list_filter = ["action_id", "refused"]
+    list_select_related = ["person", "handoff__lead"]
     readonly_fields = [f.name for f in SlackAction._meta.concrete_fields]

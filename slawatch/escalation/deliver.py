@@ -115,7 +115,8 @@ def _send_slack(escalation, body: dict) -> None:
     if escalation.recipient.startswith("team:") and team is not None:
         if team.slack_webhook_url:
             slack_channel.send_webhook(team.slack_webhook_url, body,
-                                       settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
+                                       settings.SLAWATCH_HTTP_TIMEOUT_SECONDS,
+                                       allowed_hosts=settings.SLAWATCH_OUTBOUND_ALLOWED_HOSTS)
         elif team.slack_channel:
             _bot(team.slack_channel, body)
         else:

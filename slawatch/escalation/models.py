@@ -106,10 +106,19 @@ class SlackAction(models.Model):
     handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="slack_actions")
     outcome = models.CharField(max_length=200, blank=True)
+    refused = models.BooleanField(default=False,
+                                  help_text="the clicker may not do this; nothing changed")
+    click_id = models.CharField(max_length=100, blank=True,
+                                help_text="Slack's action_ts (else trigger_id): a replay is a no-op")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["slack_user_id", "click_id"],
+                                    name="slack_action_once_per_click",
+                                    condition=~models.Q(click_id="")),
+        ]
 
     def __str__(self):
         return f"{self.action_id} by {self.slack_user_id}"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from slawatch.access import handoff_rules
 from slawatch.escalation.models import Escalation, EscalationStatus, SlackAction
 from slawatch.leads.models import Handoff
 from slawatch.leads.reassign import ReassignRefused, handoff_reassign
 from slawatch.leads.services import handoff_acknowledge, handoff_snooze
-from slawatch.people.models import Person
 from slawatch.tasking import enqueue_each_on_commit
 
 log = logging.getLogger(__name__)
@@ -30,28 +31,63 @@ def escalations_retry(*, ids) -> int:
     return len(retried)
 
 
-SLACK_ACTIONS = ("slawatch_ack", "slawatch_snooze", "slawatch_reassign")
+# Slack button -> the action it asks for, in the access rule's words.
+SLACK_ACTIONS = {"slawatch_ack": handoff_rules.ACKNOWLEDGE,
+                 "slawatch_snooze": handoff_rules.SNOOZE,
+                 "slawatch_reassign": handoff_rules.REASSIGN}
+UNKNOWN_SLACK_USER = ("Your Slack account is not linked to an active person in slawatch, "
+                      "so this click changed nothing.")
+
+
+@dataclass(frozen=True)
+class ClickOutcome:
+    text: str             # one line for Slack (the message, or a private reply when refused)
+    refused: bool = False
+    replay: bool = False  # the same click seen before: nothing done, nothing to say
 
 
 def slack_action_apply(*, action_id: str, handoff: Handoff, slack_user_id: str,
-                       snooze_minutes: int) -> str:
-    """Do what a Slack button asks and record who clicked. Returns a line for the message."""
+                       click_id: str, snooze_minutes: int) -> ClickOutcome:
+    """Do what a Slack button asks, if the person behind the Slack user may; record the click.
+
+    The SlackAction row is written first and is unique per (Slack user, click id), so a
+    replayed request (same action_ts) finds it and changes nothing, even when two copies
+    arrive at once (the second insert waits for the first and then fails).
+    """
+    person = handoff_rules.person_for_slack_user(slack_user_id)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = SlackAction.objects.create(
+                    slack_user_id=slack_user_id[:40], action_id=action_id, handoff=handoff,
+                    person=person, click_id=click_id[:100])
+        except IntegrityError:
+            log.info("Slack click %s by %s replayed; ignored", click_id, slack_user_id)
+            return ClickOutcome("", replay=True)
+        outcome = _apply_if_allowed(action_id, handoff, person, slack_user_id, snooze_minutes)
+        record.outcome, record.refused = outcome.text[:200], outcome.refused
+        record.save(update_fields=["outcome", "refused"])
+    return outcome
+
+
+def _apply_if_allowed(action_id, handoff, person, slack_user_id, snooze_minutes) -> ClickOutcome:
+    if person is None:
+        return ClickOutcome(UNKNOWN_SLACK_USER, refused=True)
+    why = handoff_rules.refusal(person, handoff, SLACK_ACTIONS[action_id])
+    if why is not None:
+        return ClickOutcome(f"{why} Nothing changed.", refused=True)
     by = f"slack:{slack_user_id}"
     who = f"<@{slack_user_id}>"
     if action_id == "slawatch_ack":
         done = handoff_acknowledge(handoff=handoff, by=by)
-        outcome = f"Acknowledged by {who}" if done else f"Already acknowledged ({who} clicked)"
-    elif action_id == "slawatch_snooze":
+        return ClickOutcome(f"Acknowledged by {who}" if done
+                            else f"Already acknowledged ({who} clicked)")
+    if action_id == "slawatch_snooze":
         until = timezone.now() + timedelta(minutes=snooze_minutes)
         handoff_snooze(handoff=handoff, until=until, by=by)
-        outcome = f"Snoozed {snooze_minutes} min by {who}"
-    else:
-        try:
-            to = handoff_reassign(handoff=handoff, by=by)
-            outcome = f"Reassigned to {to} by {who}"
-        except ReassignRefused as exc:
-            outcome = f"Not reassigned: {' '.join(exc.messages)}"
-    SlackAction.objects.create(
-        slack_user_id=slack_user_id[:40], action_id=action_id, handoff=handoff,
-        person=Person.objects.filter(slack_user_id=slack_user_id).first(), outcome=outcome[:200])
-    return outcome
+        return ClickOutcome(f"Snoozed {snooze_minutes} min by {who}")
+    try:
+        to = handoff_reassign(handoff=handoff, by=by)
+    except ReassignRefused as exc:
+        return ClickOutcome(f"Not reassigned: {' '.join(exc.messages)}")
+    return ClickOutcome(f"Reassigned to {to} by {who}")

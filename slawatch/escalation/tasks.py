@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from slawatch.escalation import deliver, digest, sweep
-from slawatch.escalation.channels.slack import update_message
+from slawatch.escalation.channels.slack import reply_privately, update_message
 from slawatch.ops.services import SWEEP, timed_run
 from slawatch.tasking import enqueue_each
 
@@ -56,6 +56,17 @@ def send_digests() -> int:
 def update_slack_message(response_url: str, text: str, blocks: list | None = None) -> None:
     """After a button click: replace the message (best effort, with a timeout)."""
     try:
-        update_message(response_url, text, blocks, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
+        update_message(response_url, text, blocks, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS,
+                       allowed_hosts=settings.SLAWATCH_OUTBOUND_ALLOWED_HOSTS)
     except Exception:
         log.warning("could not update the Slack message via response_url", exc_info=True)
+
+
+@shared_task(ignore_result=True)
+def reply_to_slack_click(response_url: str, text: str) -> None:
+    """After a refused click: tell the clicker why, privately (best effort)."""
+    try:
+        reply_privately(response_url, text, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS,
+                        allowed_hosts=settings.SLAWATCH_OUTBOUND_ALLOWED_HOSTS)
+    except Exception:
+        log.warning("could not answer the Slack click via response_url", exc_info=True)

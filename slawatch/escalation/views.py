@@ -1,14 +1,18 @@
 """POST /slack/interactions/: Slack button clicks on escalation messages.
 
-Verified with slack_sdk's SignatureVerifier over the raw body; the action is done
-(acknowledge, snooze, reassign) before the 200, well inside Slack's 3 s, and the
-message is then updated through `response_url` by a task after commit.
+Verified with slack_sdk's SignatureVerifier over the raw body. The clicking Slack user
+must be an active person allowed to act on the handoff (slawatch.access.handoff_rules);
+the action is done (acknowledge, snooze, reassign) before the 200, well inside Slack's
+3 s, and the message is then updated through `response_url` by a task after commit. A
+refused click changes nothing and gets a private reply saying why; a replayed click
+(the same action_ts from the same user) is answered 200 and ignored.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -16,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from slack_sdk.signature import SignatureVerifier
 
+from slawatch import outbound
 from slawatch.escalation.channels.slack import after_action
 from slawatch.escalation.services import SLACK_ACTIONS, slack_action_apply
 from slawatch.leads.models import Handoff
@@ -41,8 +46,17 @@ def _verified(request) -> bool:
         signature=request.headers.get("X-Slack-Signature"))
 
 
-def _parse(request) -> tuple[str, int, str, str, list]:
-    """(action_id, handoff id, slack user id, response_url, the message's blocks)."""
+@dataclass(frozen=True)
+class Click:
+    action_id: str
+    handoff_id: int
+    user_id: str
+    click_id: str      # action_ts, else trigger_id: what makes a replay recognisable
+    response_url: str  # "" when absent or not somewhere slawatch may send to
+    blocks: list
+
+
+def _parse(request) -> Click:
     raw = request.POST.get("payload")
     if not raw:
         raise BadInteraction("form field 'payload' is missing")
@@ -62,9 +76,21 @@ def _parse(request) -> tuple[str, int, str, str, list]:
     user = (payload.get("user") or {}).get("id")
     if not isinstance(user, str) or not user:
         raise BadInteraction("user.id is missing")
+    click_id = action.get("action_ts") or payload.get("trigger_id")
+    if not isinstance(click_id, str) or not click_id:
+        raise BadInteraction("actions[].action_ts (or trigger_id) is missing")
     blocks = (payload.get("message") or {}).get("blocks")
-    return (action["action_id"], int(value[8:]), user, str(payload.get("response_url") or ""),
-            blocks if isinstance(blocks, list) else [])
+    return Click(action["action_id"], int(value[8:]), user, click_id,
+                 _response_url(payload.get("response_url")),
+                 blocks if isinstance(blocks, list) else [])
+
+
+def _response_url(value) -> str:
+    url = value if isinstance(value, str) else ""
+    if url and outbound.url_problem(url, settings.SLAWATCH_OUTBOUND_ALLOWED_HOSTS) is not None:
+        log.warning("ignoring a Slack response_url outside the outbound policy")
+        return ""
+    return url
 
 
 @csrf_exempt
@@ -75,18 +101,28 @@ def slack_interactions(request):
     if not _verified(request):
         return _error(401, "invalid or stale Slack signature")
     try:
-        action_id, handoff_id, user_id, response_url, blocks = _parse(request)
+        click = _parse(request)
     except BadInteraction as exc:
         return _error(400, str(exc))
-    handoff = Handoff.objects.filter(pk=handoff_id).first()
+    handoff = Handoff.objects.filter(pk=click.handoff_id).select_related("lead").first()
     if handoff is None:
-        return _error(404, f"handoff {handoff_id} does not exist")
-    outcome = slack_action_apply(action_id=action_id, handoff=handoff, slack_user_id=user_id,
+        return _error(404, f"handoff {click.handoff_id} does not exist")
+    outcome = slack_action_apply(action_id=click.action_id, handoff=handoff,
+                                 slack_user_id=click.user_id, click_id=click.click_id,
                                  snooze_minutes=settings.SLAWATCH_SNOOZE_MINUTES)
-    if response_url.startswith("https://") or response_url.startswith("http://"):
-        text = f"{outcome} · {handoff.lead}"
-        _update_later(response_url, text, after_action(blocks, action_id, text))
+    if click.response_url and not outcome.replay:
+        if outcome.refused:
+            _reply_later(click.response_url, outcome.text)
+        else:
+            text = f"{outcome.text} · {handoff.lead}"
+            _update_later(click.response_url, text,
+                          after_action(click.blocks, click.action_id, text))
     return HttpResponse(status=200)
+
+
+def _reply_later(response_url, text):
+    # Best effort, like the update below: the refusal is already recorded.
+    enqueue_on_commit("slawatch.escalation.tasks.reply_to_slack_click", response_url, text)
 
 
 def _update_later(response_url, text, blocks):

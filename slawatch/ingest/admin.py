@@ -36,7 +36,7 @@ class CrmEventAdmin(admin.ModelAdmin):
     def short_error(self, obj):
         return obj.error[:80]
 
-    @admin.action(description="Reprocess selected events")
+    @admin.action(description="Reprocess selected events", permissions=["change"])
     def reprocess(self, request, queryset):
         count = services.reprocess(queryset)
         self.message_user(request, f"{count} event(s) queued for processing again.",

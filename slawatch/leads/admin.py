@@ -5,7 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from slawatch.access import scoping
+from slawatch.access import handoff_rules, scoping
 from slawatch.access.admin_mixins import (
     BreachedFilter,
     DisputedFilter,
@@ -146,19 +146,25 @@ class HandoffAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         return False
 
     def has_acknowledge_permission(self, request):
-        return scoping.may_act_on_handoffs(request.user)
+        return handoff_rules.may_act_on_some_handoff(request.user)
 
     @admin.action(description="Acknowledge (stop further escalation)", permissions=["acknowledge"])
     def acknowledge(self, request, queryset):
         who = scoping.actor_name(request.user)
-        handoffs = list(queryset)
-        done = sum(handoff_acknowledge(handoff=h, by=who) for h in handoffs)
+        handoffs = list(queryset.select_related("rep__team", "team"))
+        allowed = [h for h in handoffs if handoff_rules.may_acknowledge(request.user, h)]
+        done = sum(handoff_acknowledge(handoff=h, by=who) for h in allowed)
         messages.success(request, f"Acknowledged {done} of {len(handoffs)} handoffs "
                                   "(the others had nothing pending).")
+        if len(allowed) < len(handoffs):
+            messages.warning(request, f"{len(handoffs) - len(allowed)} left alone: only "
+                             f"{handoff_rules.WHO_MAY[handoff_rules.ACKNOWLEDGE]} may "
+                             "acknowledge a handoff.")
 
 
 @admin.register(Touch)
-class TouchAdmin(admin.ModelAdmin):
+class TouchAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.lead_rows_for)  # rows of the leads the user sees
     list_display = ["lead", "kind", "at", "by", "by_crm_id", "counted"]
     list_filter = ["kind", "counted"]
     search_fields = ["lead__email", "lead__name", "key"]
@@ -168,7 +174,8 @@ class TouchAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(admin.ModelAdmin):
+class LeadEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.lead_rows_for)  # rows of the leads the user sees
     list_display = ["type", "lead", "occurred_at", "key", "received_at"]
     list_filter = ["type"]
     search_fields = ["key", "lead__external_id", "lead__email"]
@@ -178,7 +185,8 @@ class LeadEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope = staticmethod(scoping.lead_rows_for)  # rows of the leads the user sees
     list_display = ["external_id", "lead", "amount", "currency", "status", "opened_at", "closed_at"]
     list_filter = ["status", "currency"]
     search_fields = ["external_id", "lead__email", "lead__name"]

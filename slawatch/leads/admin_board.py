@@ -14,7 +14,7 @@ from django.db.models import Case, IntegerField, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from slawatch.access import scoping
+from slawatch.access import handoff_rules, scoping
 from slawatch.leads.models import Handoff, HandoffStatus, Heat
 from slawatch.leads.reassign import ReassignRefused, eligible_owners, handoff_reassign
 from slawatch.leads.services import handoff_acknowledge
@@ -42,12 +42,14 @@ def open_handoffs(user):
             .order_by("rank", "due", "pk")[:MAX_ROWS])
 
 
-def _row(handoff, now, candidates):
+def _row(handoff, now, candidates, user):
     warn_at = handoff.window_start + (handoff.due - handoff.window_start) * WARN_FRACTION
     state = "breach" if handoff.due <= now else "warn" if warn_at <= now else "ok"
+    allowed = handoff_rules.allowed_actions(user, handoff)  # the same rule as Slack and the API
     return {"handoff": handoff, "due": handoff.due, "warn_at": warn_at, "state": state,
             "unacked_breach": handoff.rank == 0,
-            "reassign_to": candidates(handoff)}
+            "may_acknowledge": handoff_rules.ACKNOWLEDGE in allowed,
+            "reassign_to": candidates(handoff) if handoff_rules.REASSIGN in allowed else []}
 
 
 def _candidates(handoffs):
@@ -95,9 +97,9 @@ def context(user) -> dict:
     handoffs = list(open_handoffs(user))
     candidates = _candidates(handoffs)
     return {
-        "rows": [_row(h, now, candidates) for h in handoffs],
+        "rows": [_row(h, now, candidates, user) for h in handoffs],
         "now": now,
-        "can_act": scoping.may_act_on_handoffs(user),
+        "can_act": handoff_rules.may_act_on_some_handoff(user),
         "charts": [
             _chart("SLA compliance by day (last 30 days)", data["compliance"], percent=True,
                    series="compliance"),
@@ -112,31 +114,34 @@ def context(user) -> dict:
 def act(request) -> None:
     """Acknowledge or reassign one handoff from the board (a POST); reports via messages."""
     user, post = request.user, request.POST
-    if not scoping.may_act_on_handoffs(user):
-        messages.error(request, "You can read the board but not act on handoffs.")
-        return
     handoff_id = post.get("handoff", "")
     handoff = scoping.handoffs_for(user).filter(pk=int(handoff_id)).select_related(
-        "lead", "rep").first() if handoff_id.isdigit() else None
+        "lead", "rep__team", "team").first() if handoff_id.isdigit() else None
     if handoff is None:
         messages.error(request, "That handoff does not exist or is not yours to act on.")
         return
+    action = post.get("action")
+    if action not in (handoff_rules.ACKNOWLEDGE, handoff_rules.REASSIGN):
+        messages.error(request, "Unknown action.")
+        return
+    why = handoff_rules.refusal(user, handoff, action)
+    if why is not None:
+        messages.error(request, why)
+        return
     who = scoping.actor_name(user)
-    if post.get("action") == "acknowledge":
+    if action == handoff_rules.ACKNOWLEDGE:
         done = handoff_acknowledge(handoff=handoff, by=who)
         messages.success(request, f"Acknowledged {handoff.lead}." if done else
                          f"{handoff.lead} had nothing waiting for acknowledgement.")
-    elif post.get("action") == "reassign":
-        _reassign(request, handoff, post.get("rep", ""), who)
     else:
-        messages.error(request, "Unknown action.")
+        _reassign(request, handoff, post.get("rep", ""), who)
 
 
 def _reassign(request, handoff, rep_id, who):
-    to = scoping.people_for(request.user).filter(pk=int(rep_id)).first() \
-        if rep_id.isdigit() else None
+    # Any person id: the reassignment service accepts only an active rep of the handoff's team.
+    to = Person.objects.filter(pk=int(rep_id)).first() if rep_id.isdigit() else None
     if to is None:
-        messages.error(request, "Choose a rep from your team to reassign to.")
+        messages.error(request, "Choose a rep of the handoff's team to reassign to.")
         return
     try:
         handoff_reassign(handoff=handoff, to=to, by=who)

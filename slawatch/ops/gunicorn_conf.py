@@ -1,6 +1,7 @@
 """gunicorn settings shared by `make run`, the image and docker-compose:
 `gunicorn --config python:slawatch.ops.gunicorn_conf config.wsgi:application`."""
 
+import ipaddress
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -15,8 +16,18 @@ access_log_format = '"%(m)s %(U)s" %(s)s %(b)sB %(M)sms req=%({x-request-id}o)s'
 # No gunicornc control socket: it would live in the home directory, which the image's
 # non-root user cannot write, and nothing here uses it.
 control_socket_disable = True
-# TLS ends at the proxy in front; trust its X-Forwarded-* headers.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# TLS ends at the proxy in front: trust X-Forwarded-* from the proxies listed in
+# SLAWATCH_TRUSTED_PROXIES only, the same list the application uses (none by default).
+# A bad entry is left out here; the settings stop start-up naming the variable.
+def _networks(raw):
+    for item in raw.split(","):
+        try:
+            yield str(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            continue
+
+
+forwarded_allow_ips = ",".join(_networks(os.environ.get("SLAWATCH_TRUSTED_PROXIES", "")))
 
 if os.environ.get("SLAWATCH_LOG_FORMAT", "").strip() == "json":
     # One JSON object per line for gunicorn's own lines too, like the application's.

@@ -1,4 +1,9 @@
-"""Liveness, readiness and metrics. No authentication: expose on the internal network only."""
+"""Liveness, readiness and metrics. Expose them on the internal network only; with
+SLAWATCH_METRICS_TOKEN set, /readyz and /metrics also want `Authorization: Bearer <token>`
+(/healthz stays open: orchestrators probe it without credentials)."""
+
+import hmac
+from functools import wraps
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -18,8 +23,23 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+def bearer_token_if_configured(view):
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        token = settings.SLAWATCH_METRICS_TOKEN
+        if token:
+            sent = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+                response = JsonResponse({"error": "a bearer token is required"}, status=401)
+                response["WWW-Authenticate"] = "Bearer"
+                return response
+        return view(request, *args, **kwargs)
+    return guarded
+
+
 @never_cache
 @require_GET
+@bearer_token_if_configured
 def readyz(request):
     detail = {"database": checks.database() or "ok", "broker": checks.broker() or "ok"}
     ok = detail["database"] == "ok" and detail["broker"] == "ok"
@@ -39,5 +59,6 @@ def readyz(request):
 
 @never_cache
 @require_GET
+@bearer_token_if_configured
 def metrics_view(request):
     return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)

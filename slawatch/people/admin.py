@@ -1,9 +1,10 @@
+from django import forms
 from django.contrib import admin
 
 from slawatch.access import scoping
 from slawatch.access.admin_mixins import ScopedAdminMixin
 from slawatch.leads.owners import crm_identity_delete, crm_identity_save
-from slawatch.people.models import Calendar, CrmIdentity, Person, Team
+from slawatch.people.models import Calendar, CrmIdentity, Person, Team, validate_outbound_url
 
 
 @admin.register(Calendar)
@@ -20,12 +21,35 @@ class MemberInline(admin.TabularInline):
     show_change_link = True
 
 
+class TeamForm(forms.ModelForm):
+    slack_webhook_url = forms.URLField(
+        required=False, max_length=500, assume_scheme="https",
+        help_text="https://hooks.slack.com/… (or a host in SLAWATCH_OUTBOUND_ALLOWED_HOSTS)")
+
+    class Meta:
+        model = Team
+        fields = "__all__"
+
+    def clean_slack_webhook_url(self):
+        value = self.cleaned_data["slack_webhook_url"]
+        validate_outbound_url(value)
+        return value
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = TeamForm
     list_display = ["name", "manager", "escalation_contact", "slack_channel"]
     search_fields = ["name"]
     autocomplete_fields = ["manager", "escalation_contact", "last_routed_to"]
     inlines = [MemberInline]
+
+    def get_fields(self, request, obj=None):
+        # The webhook URL is a credential: only those who configure teams (RevOps) see it.
+        fields = super().get_fields(request, obj)
+        if request.user.has_perm("people.change_team"):
+            return fields
+        return [name for name in fields if name != "slack_webhook_url"]
 
 
 class CrmIdentityInline(admin.TabularInline):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from slawatch import clock
+from slawatch import clock, outbound
 
 
 def validate_time_zone(value):
@@ -44,6 +44,13 @@ def validate_holidays(value):
 def validate_country(value):
     if value and value.upper() not in public_holidays.list_supported_countries():
         raise ValidationError(f"{value!r} is not a country the holidays package knows")
+
+
+def validate_outbound_url(value):
+    """A URL slawatch will send to: https://hooks.slack.com/… or an allow-listed host."""
+    problem = outbound.url_problem(value, settings.SLAWATCH_OUTBOUND_ALLOWED_HOSTS)
+    if value and problem is not None:
+        raise ValidationError(f"The URL {problem}.")
 
 
 def calendar_spec_to_clock(spec):

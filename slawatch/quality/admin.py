@@ -268,7 +268,8 @@ def _not_found():
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(SimpleHistoryAdmin):
+class CommitmentAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    scope = staticmethod(scoping.commitments_for)  # a manager: the team's; a rep: their own
     list_display = ["__str__", "rep", "team", "year", "quarter", "leads_committed"]
     list_filter = ["year", "quarter", "team"]
     list_select_related = ["rep", "team"]

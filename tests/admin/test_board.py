@@ -82,7 +82,7 @@ def test_reassign_from_the_board_opens_a_handoff_for_the_chosen_rep(org, board_d
     # The West rep is not the East manager's to hand work to.
     response = client.post(BOARD, {"action": "reassign", "handoff": handoffs[1].pk,
                                    "rep": org.west_rep.pk}, follow=True)
-    assert "Choose a rep from your team" in response.content.decode()
+    assert "Wendy Westrep is not an active rep of team East" in response.content.decode()
     assert Handoff.objects.filter(lead=board_data["L-3"]).count() == 2
 
 
@@ -116,3 +116,25 @@ def test_board_figures_are_the_reports_figures_for_the_same_range(org, board_dat
     assert data["compliance"][-1] == ("23 Nov", 0.6667)
     by_rep = client.get(f"/api/v1/reports/sla/?group_by=rep&{query}").json()["rows"]
     assert data["breaches_by_rep"] == [(r["label"], r["breached"]) for r in by_rep if r["breached"]]
+
+
+@time_machine.travel("2026-11-23 09:20:00Z", tick=False)
+def test_a_manager_of_the_team_who_is_not_its_manager_cannot_act(org, board_data, login,
+                                                                  django_user_model):
+    """The board applies the same rule as Slack and the API (access.handoff_rules): a
+    second manager on team East sees the team's board but only its manager and escalation
+    contact (and RevOps) may act."""
+    from tests.factories import PersonFactory
+    from tests.quality.world import user_for
+
+    other = PersonFactory(name="Mo Manager", role="manager", team=org.team)
+    client = login(user_for(other, django_user_model, "mo"))
+    handoff = Handoff.objects.get(lead=board_data["L-1"])
+    page = client.get(BOARD)
+    assert [k for k, _ in rows(page)][:1] == ["L-1"]
+    assert not any(r["may_acknowledge"] or r["reassign_to"] for r in page.context["rows"])
+    response = client.post(BOARD, {"action": "acknowledge", "handoff": handoff.pk}, follow=True)
+    assert "Only the handoff&#x27;s rep, the team&#x27;s manager" in response.content.decode()
+    client.post(BOARD, {"action": "reassign", "handoff": handoff.pk, "rep": org.rep2.pk})
+    handoff.refresh_from_db()
+    assert handoff.acknowledged_at is None and handoff.closed_at is None

@@ -21,7 +21,7 @@ def test_token_from_drf_create_token_authenticates(db, django_user_model):
     assert key in out.getvalue()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    assert client.get(f"{API}/teams/").status_code == 200
+    assert client.get(f"{API}/handoffs/").status_code == 200
 
 
 def test_wrong_token_is_401(db):
@@ -41,20 +41,23 @@ def test_unauthenticated_requests_are_refused(api_client, db, path):
 
 
 def test_session_login_works(db, django_user_model):
-    django_user_model.objects.create_user("ops", password="pw")
+    django_user_model.objects.create_user("ops", password="pw", is_staff=True)
     client = Client()
-    assert client.login(username="ops", password="pw")
+    response = client.post("/admin/login/", {"username": "ops", "password": "pw"})
+    assert response.status_code == 302  # signed in through the admin's login form
     assert client.get(f"{API}/handoffs/").status_code == 200
 
 
-def test_reading_needs_no_model_permission_but_writing_does(db, django_user_model):
+def test_configuration_reads_and_writes_need_the_models_permissions(db, django_user_model):
     user = django_user_model.objects.create_user("viewer", password="pw")
     client = APIClient()
     client.force_authenticate(user)
-    assert client.get(f"{API}/teams/").status_code == 200
+    for path in ("teams/", "calendars/", "policies/"):
+        assert client.get(f"{API}/{path}").status_code == 403, path
     assert client.post(f"{API}/teams/", {"name": "X"}, format="json").status_code == 403
-    user.user_permissions.add(Permission.objects.get(codename="add_team"))
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_team", "view_team"]))
     client.force_authenticate(django_user_model.objects.get(pk=user.pk))  # fresh perm cache
+    assert client.get(f"{API}/teams/").status_code == 200
     assert client.post(f"{API}/teams/", {"name": "X"}, format="json").status_code == 201
 
 

@@ -19,7 +19,7 @@ STEPS = [{"at_percent": 50, "notify": "rep", "channel": "slack"},
 def test_team_crud(admin_api, cast):
     created = admin_api.post(f"{API}/teams/", {
         "name": "West", "manager": cast.manager.pk, "escalation_contact": cast.director.pk,
-        "slack_webhook_url": "https://hooks.example.com/T1/B2"}, format="json")
+        "slack_webhook_url": "https://hooks.slack.com/services/T1/B2/x"}, format="json")
     assert created.status_code == 201, created.data
     team_id = created.data["id"]
     assert isinstance(team_id, int)

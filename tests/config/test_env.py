@@ -93,7 +93,8 @@ def test_choices_and_lists(monkeypatch):
 def run(code_or_args, **environ):
     """Run Python (a -c snippet or manage.py arguments) with only the given environment."""
     base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp"),
-            "DJANGO_SETTINGS_MODULE": "config.settings", "SLAWATCH_VAR_DIR": "/tmp/slawatch-cfg"}
+            "DJANGO_SETTINGS_MODULE": "config.settings", "SLAWATCH_VAR_DIR": "/tmp/slawatch-cfg",
+            "SECRET_KEY": "config-test-" + "k" * 40}
     args = ["-c", code_or_args] if isinstance(code_or_args, str) else ["manage.py", *code_or_args]
     return subprocess.run([sys.executable, *args], cwd=ROOT, env={**base, **environ},
                           capture_output=True, text=True, timeout=60)
@@ -127,7 +128,7 @@ def test_unknown_database_scheme_names_the_variable():
 
 def test_check_deploy_with_a_production_environment_reports_no_errors():
     result = run(["check", "--deploy"], DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50),
-                 ALLOWED_HOSTS="slawatch.example.com", SLAWATCH_REQUIRE_SECRET_KEY="1",
+                 ALLOWED_HOSTS="slawatch.example.com",
                  DATABASE_URL="postgres://u:p@127.0.0.1:5432/slawatch_x")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -135,10 +136,31 @@ def test_check_deploy_with_a_production_environment_reports_no_errors():
     assert "security." not in output, output
 
 
-def test_production_without_secret_key_refuses_to_start():
-    result = run(SHOW_DB, DEBUG="0", SLAWATCH_REQUIRE_SECRET_KEY="1")
+@pytest.mark.parametrize("command", [SHOW_DB, ["check"], ["migrate", "--plan"],
+                                     ["slawatch_drain"]])
+def test_production_without_secret_key_refuses_to_start(command):
+    """No built-in key with DEBUG=0 (the default): any command stops, naming SECRET_KEY."""
+    result = run(command, SECRET_KEY="")
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert "ImproperlyConfigured: SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_mode_runs_with_a_throw_away_key_that_check_deploy_flags():
+    result = run(["check", "--deploy"], SECRET_KEY="", DEBUG="1")
+    assert "security.W009" in result.stdout + result.stderr  # Django's "insecure key" warning
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("SLAWATCH_OUTBOUND_ALLOWED_HOSTS", "https://chat.internal",
+     "'https://chat.internal' is not a host name or IP address"),
+    ("SLAWATCH_TRUSTED_PROXIES", "10.0.0.0/33", "'10.0.0.0/33' is not an IP address or network"),
+    ("SLAWATCH_API_THROTTLE_USER", "lots", "'lots' is not a rate like 100/minute"),
+    ("SLAWATCH_LOGIN_FAILURE_LIMIT", "50", "SLAWATCH_LOGIN_FAILURE_LIMIT=50 must be at most 10"),
+])
+def test_security_settings_are_parsed_strictly(name, value, message):
+    result = run(SHOW_DB, **{name: value})
+    assert result.returncode != 0
+    assert name in result.stderr and message in result.stderr
 
 
 def test_a_bad_log_level_names_the_variable():

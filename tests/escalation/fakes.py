@@ -51,6 +51,8 @@ class SlackFake:
                 self.end_headers()
                 self.wfile.write(data)
 
+            do_GET = do_POST  # so a followed redirect (POST turned GET) shows up too
+
             def log_message(self, *args):
                 pass
 

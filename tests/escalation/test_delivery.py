@@ -204,3 +204,47 @@ def test_deliver_due_task_reaps_and_sends_what_is_due(cast, clock, slack, settin
     row.refresh_from_db()
     assert row.status == "sent"
     assert len(slack.to("/api/chat.postMessage")) == 1
+
+
+# --- What leaves the building (docs/SECURITY.md) -----------------------------------
+
+def test_a_webhook_url_outside_the_allow_list_is_never_called(cast, clock, slack, settings):
+    """A loopback URL stored before the policy (or by hand in the database) is refused."""
+    settings.SLAWATCH_OUTBOUND_ALLOWED_HOSTS = ()
+    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
+    cast.team.save()
+    row = _breached(clock, TEAM_CHANNEL)
+    assert deliver.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.last_error.startswith("slack webhook refused: URL must be https://hooks.slack.com/")
+    assert slack.requests == []
+
+
+def test_a_redirect_is_not_followed(cast, clock, slack):
+    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
+    cast.team.save()
+    slack.respond("/services/T1/B1/xyz", 302, "", {"Location": slack.url + "/latest/meta-data"})
+    row = _breached(clock, TEAM_CHANNEL)
+    assert deliver.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.last_error == "slack webhook HTTP 302"
+    assert [r.path for r in slack.requests] == ["/services/T1/B1/xyz"]
+
+
+def test_last_error_keeps_the_status_and_slacks_code_never_a_body(cast, clock, slack):
+    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
+    cast.team.save()
+    slack.respond("/services/T1/B1/xyz", 403, "<html>internal admin page: token=s3cr3t</html>")
+    row = _breached(clock, TEAM_CHANNEL)
+    assert deliver.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.last_error == "slack webhook HTTP 403"
+    assert "s3cr3t" not in row.attempt_log.get().error
+
+
+def test_a_web_api_answer_without_an_error_code_is_not_kept(cast, clock, slack):
+    slack.respond("/api/chat.postMessage", 400, {"ok": False, "detail": "token=s3cr3t"})
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.deliver(row.pk) == "failed"
+    row.refresh_from_db()
+    assert row.last_error == "slack chat.postMessage HTTP 400"

@@ -56,6 +56,8 @@ def _env(tmp_path, redis_url):
         "REDIS_URL": redis_url,
         "SLAWATCH_VAR_DIR": str(tmp_path),
         "SLAWATCH_SWEEP_INTERVAL_SECONDS": "5",
+        "SLAWATCH_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",  # the Slack fake
+        "SECRET_KEY": "e2e-" + "k" * 50,
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "LOG_LEVEL": "WARNING",
     })

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -33,9 +33,18 @@ def snapshot():
 
 
 @pytest.fixture
-def demo_data(db):
+def demo_data(db, settings):
+    settings.SLAWATCH_DEMO = True
     call_command("slawatch_demo_data", "--days", "8", "--per-day", "2", "--hot-minutes", "1",
                  stdout=open("/dev/null", "w"))
+
+
+def test_demo_data_refuses_to_run_outside_demo_mode(db, settings):
+    """It creates `admin` with a published password: never on a production database."""
+    settings.SLAWATCH_DEMO = False
+    with pytest.raises(CommandError, match="only in demo mode"):
+        call_command("slawatch_demo_data", "--no-history", stdout=open("/dev/null", "w"))
+    assert not get_user_model().objects.exists() and not Person.objects.exists()
 
 
 def test_demo_data_is_idempotent(demo_data):
@@ -68,12 +77,18 @@ def test_demo_org_has_three_heat_tiers_with_a_fast_24x7_hot_tier(demo_data):
         assert manager.slack_user_id and manager.managed_teams.exists()
 
 
+def _login(client, username):
+    response = client.post("/admin/login/?next=/admin/",
+                           {"username": username, "password": cast.PASSWORD})
+    return response.status_code == 302 and response.url == "/admin/"
+
+
 def test_demo_logins_work_and_carry_their_role(demo_data, client):
-    assert client.login(username="admin", password=cast.PASSWORD)
+    assert _login(client, "admin")
     maya = get_user_model().objects.get(username="maya")
     assert maya.person.name == "Maya Chen"
     assert maya.groups.filter(name="manager").exists()
-    assert client.login(username="mia", password=cast.PASSWORD)
+    assert _login(client, "mia")
 
 
 def test_demo_pages_do_not_exist_outside_demo_mode(client, db, settings):

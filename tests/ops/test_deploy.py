@@ -87,7 +87,7 @@ def test_every_setting_comes_from_the_environment(compose):
         assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")
         assert "${POSTGRES_PASSWORD:?" in env["DATABASE_URL"]
         for key, value in env.items():
-            if re.search(r"SECRET|TOKEN|PASSWORD", key) and key != "SLAWATCH_REQUIRE_SECRET_KEY":
+            if re.search(r"SECRET|TOKEN|PASSWORD", key):
                 assert str(value).startswith("${"), key
 
 
@@ -107,7 +107,7 @@ def test_manage_check_deploy_reports_no_errors_with_a_production_environment(tmp
            if not k.startswith(("DJANGO_", "SLAWATCH_", "DATABASE_URL", "REDIS_URL"))}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0",
                SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="slawatch.example.com",
-               SLAWATCH_REQUIRE_SECRET_KEY="1", SLAWATCH_VAR_DIR=str(tmp_path),
+               SLAWATCH_VAR_DIR=str(tmp_path),
                DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=120)

@@ -113,6 +113,7 @@ def serve_with_gunicorn(tmp_path, log_format):
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", SLAWATCH_VAR_DIR=str(tmp_path),
+               SECRET_KEY="logging-test-" + "k" * 40,
                DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
                SLAWATCH_LOG_FORMAT=log_format, STATIC_ROOT=str(tmp_path))
     server = subprocess.Popen(

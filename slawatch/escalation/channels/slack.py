@@ -1,6 +1,7 @@
 """Slack: Block Kit payloads (pure) and sending through slack_sdk.
 
-Two ways out: a team's incoming webhook (`WebhookClient`) and the bot token's
+Two ways out: a team's incoming webhook (a plain POST that follows no redirect, to a
+URL slawatch.outbound allows) and the bot token's
 `chat.postMessage` to a person (their user id opens a DM) or a channel id.
 slack_sdk's own retry handlers are switched off: the outbox retries with backoff
 and records every attempt, so a retry never hides inside one attempt.
@@ -8,10 +9,13 @@ and records every attempt, so a retry never hides inside one attempt.
 
 from __future__ import annotations
 
+import re
+
+import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
+from slawatch import outbound
 from slawatch.escalation.channels import (
     PermanentError,
     TransientError,
@@ -24,6 +28,7 @@ HEADER_MAX, FIELD_MAX, SECTION_MAX, BUTTON_MAX = 150, 2000, 3000, 75
 # (channel_not_found, not_in_channel, invalid_auth, is_archived, invalid_blocks, ...).
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                     "request_timeout", "team_added_to_org"}
+ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # Slack's error codes: invalid_payload, ...
 HEAT_ICON = {"hot": ":fire:", "warm": ":sunny:", "cold": ":snowflake:"}
 STAGE_TITLE = {"warning": "Lead SLA at risk", "breach": "Lead SLA breached",
                "reminder": "Lead SLA still breached"}
@@ -125,17 +130,38 @@ def digest_payload(d: dict) -> dict:
     return {"text": title, "blocks": blocks}
 
 
-def send_webhook(url: str, body: dict, timeout: int) -> None:
-    """Incoming webhook: HTTP 200 with body `ok` is success, anything else an error string."""
-    client = WebhookClient(url, timeout=timeout, retry_handlers=[])
-    try:
-        response = client.send_dict(body)
-    except OSError as exc:  # refused, reset, timed out, DNS
-        raise TransientError(f"slack webhook unreachable: {exc}") from None
-    if response.status_code == 200:
+def send_webhook(url: str, body: dict, timeout: int, *, allowed_hosts) -> None:
+    """Incoming webhook: HTTP 200 with body `ok` is success, anything else an error code.
+
+    The URL passes slawatch.outbound's policy first (hooks.slack.com or an allow-listed
+    host, public addresses only); a redirect is an error, never followed."""
+    status, text, headers = _post_json(url, body, timeout, allowed_hosts, "slack webhook")
+    if status == 200:
         return
-    message = f"slack webhook HTTP {response.status_code}: {(response.body or '')[:200]}"
-    raise classify_http(response.status_code, message, response.headers)
+    raise classify_http(status, f"slack webhook HTTP {status}{_code_suffix(text)}", headers)
+
+
+def _post_json(url, body, timeout, allowed_hosts, what) -> tuple[int, str, dict]:
+    """POST JSON without following redirects. Written with requests rather than
+    slack_sdk's WebhookClient, whose urllib opener follows redirects with no way to stop it."""
+    try:
+        outbound.check_destination(url, allowed_hosts)
+    except outbound.OutboundRefused as exc:
+        raise PermanentError(f"{what} refused: {exc}") from None
+    except OSError as exc:  # the host does not resolve (now)
+        raise TransientError(f"{what} unreachable: {exc}") from None
+    try:
+        response = requests.post(url, json=body, timeout=timeout, allow_redirects=False)
+    except requests.RequestException as exc:  # refused, reset, timed out
+        raise TransientError(f"{what} unreachable: {type(exc).__name__}") from None
+    return response.status_code, response.text, dict(response.headers)
+
+
+def _code_suffix(text) -> str:
+    """Slack's error code (`no_service`, `invalid_payload`), never an arbitrary body: a
+    misdirected URL's answer must not end up in last_error, which people read."""
+    code = (text or "").strip()
+    return f": {code}" if ERROR_CODE.fullmatch(code) else ""
 
 
 def post_message(token: str, base_url: str, channel: str, body: dict, timeout: int) -> None:
@@ -157,7 +183,7 @@ def _classify_api_error(exc: SlackApiError):
     status = getattr(response, "status_code", None) or 0
     data = getattr(response, "data", None)
     error = data.get("error") if isinstance(data, dict) else None
-    message = f"slack chat.postMessage HTTP {status}: {error or str(data)[:200]}"
+    message = f"slack chat.postMessage HTTP {status}{_code_suffix(error)}"
     if status in (408, 429) or status >= 500 or error in TRANSIENT_ERRORS:
         return TransientError(message, status_code=status,
                               retry_after=retry_after_seconds(getattr(response, "headers", None)))
@@ -174,10 +200,16 @@ def after_action(blocks: list, action_id: str, outcome: str) -> list:
     return kept[:49] + [note]
 
 
-def update_message(response_url: str, text: str, blocks: list | None, timeout: int) -> int:
+def update_message(response_url: str, text: str, blocks: list | None, timeout: int, *,
+                   allowed_hosts) -> int:
     """Replace the clicked message (best effort). Returns the HTTP status."""
-    client = WebhookClient(response_url, timeout=timeout, retry_handlers=[])
     body = {"replace_original": True, "text": text}
     if blocks is not None:
         body["blocks"] = blocks
-    return client.send_dict(body).status_code
+    return _post_json(response_url, body, timeout, allowed_hosts, "slack response_url")[0]
+
+
+def reply_privately(response_url: str, text: str, timeout: int, *, allowed_hosts) -> int:
+    """A message only the clicker sees, leaving the original as it was (a refused click)."""
+    body = {"response_type": "ephemeral", "replace_original": False, "text": text}
+    return _post_json(response_url, body, timeout, allowed_hosts, "slack response_url")[0]

@@ -1,6 +1,7 @@
 """Create the demo organisation, logins and a few weeks of history (idempotent)."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from slawatch.demo import setup
 
@@ -20,6 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-history", action="store_true")
 
     def handle(self, *args, **options):
+        if not settings.SLAWATCH_DEMO:  # it creates logins with published passwords
+            raise CommandError("slawatch_demo_data runs only in demo mode (SLAWATCH_DEMO=1): "
+                               "it creates an admin login whose password is published")
         if options["hot_minutes"] < 1:
             self.stderr.write("--hot-minutes must be at least 1")
             raise SystemExit(2)
