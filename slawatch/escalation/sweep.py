@@ -22,10 +22,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from slawatch.bulksql import update_returning, update_rows
+from slawatch.bulksql import claim_rows, update_rows
 from slawatch.escalation import digest
 from slawatch.escalation.models import Escalation, EscalationStatus
 from slawatch.escalation.recipients import resolve
@@ -86,10 +85,8 @@ def claim(candidates, now: datetime) -> list[int]:
     if not candidates:
         return []
     lease = now + timedelta(seconds=settings.SLAWATCH_SWEEP_POISON_DELAY_SECONDS)
-    seen = Q()
-    for pk, due in candidates:
-        seen |= Q(pk=pk, next_due_at=due)
-    return update_returning(Handoff.objects.filter(seen), next_due_at=lease)
+    seen = {pk: (due,) for pk, due in candidates}
+    return claim_rows(Handoff, seen, ["next_due_at"], next_due_at=lease)
 
 
 def process(candidates, now: datetime) -> SweepResult:
