@@ -238,9 +238,16 @@ SLAWATCH_DELIVERY_MAX_ATTEMPTS = env_int("SLAWATCH_DELIVERY_MAX_ATTEMPTS", 6, mi
 SLAWATCH_DELIVERY_BACKOFF_SECONDS = env_float("SLAWATCH_DELIVERY_BACKOFF_SECONDS", 15.0, minimum=0)
 SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS = env_float(
     "SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS", 3600.0, minimum=1)
-SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int(
-    "SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS", 300, minimum=1)
 SLAWATCH_HTTP_TIMEOUT_SECONDS = env_int("SLAWATCH_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+# A row still `sending` after this is taken for lost and tried again (after a look at the
+# Slack conversation's history for bot-token posts). Longer than any one send may take.
+SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int(
+    "SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS", 30, minimum=1)
+if SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS <= SLAWATCH_HTTP_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        f"SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS={SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS} "
+        f"must be longer than SLAWATCH_HTTP_TIMEOUT_SECONDS={SLAWATCH_HTTP_TIMEOUT_SECONDS}: "
+        "a send still waiting for its answer would be taken for lost and sent twice")
 SLAWATCH_SNOOZE_MINUTES = env_int("SLAWATCH_SNOOZE_MINUTES", 30, minimum=1)
 CELERY_BEAT_SCHEDULE.update({
     "slawatch-sweep": {"task": "slawatch.escalation.tasks.sweep_due",
