@@ -223,6 +223,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(SLAWATCH_MAX_BODY_BYTES, 2_621_440)
 SLAWATCH_DEFAULT_HEAT = env_choice("SLAWATCH_DEFAULT_HEAT", "warm", {"hot", "warm", "cold"})
 SLAWATCH_SWEEP_INTERVAL_SECONDS = env_float("SLAWATCH_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.5)
 SLAWATCH_SWEEP_BATCH_SIZE = env_int("SLAWATCH_SWEEP_BATCH_SIZE", 500, minimum=1)
+# The sweeper process (manage.py slawatch_sweeper, docs/ESCALATION.md): it sleeps until the
+# earliest due time but never longer than this, and sends on this many threads.
+SLAWATCH_SWEEPER_MAX_SLEEP_SECONDS = env_float("SLAWATCH_SWEEPER_MAX_SLEEP_SECONDS", 1.0,
+                                               minimum=0.05)
+SLAWATCH_SWEEPER_SENDERS = env_int("SLAWATCH_SWEEPER_SENDERS", 4, minimum=1)
 # Report verdicts on commitments (docs/KPIS.md): below these a miss says "slow
 # follow-up" / "low conversion"; conversion is judged only from this many handoffs on.
 SLAWATCH_REPORT_COMPLIANCE_TARGET = env_float("SLAWATCH_REPORT_COMPLIANCE_TARGET", 0.9, minimum=0)

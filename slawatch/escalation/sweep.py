@@ -53,8 +53,10 @@ class SweepResult:
 
 
 def sweep(now: datetime | None = None, batch_size: int | None = None,
-          skip_locked: bool = True) -> SweepResult:
-    """Claim and evaluate every handoff due at `now`, batch by batch (bounded)."""
+          skip_locked: bool = True, enqueue: bool = True) -> SweepResult:
+    """Claim and evaluate every handoff due at `now`, batch by batch (bounded). With
+    `enqueue`, each batch's new escalations are handed to a Celery worker after commit;
+    the sweeper process sends them itself instead."""
     now = now or timezone.now()
     batch_size = batch_size or settings.SLAWATCH_SWEEP_BATCH_SIZE
     total = SweepResult()
@@ -64,7 +66,7 @@ def sweep(now: datetime | None = None, batch_size: int | None = None,
     for _ in range(MAX_BATCHES_PER_SWEEP):
         with transaction.atomic() if locking else nullcontext():
             candidates = due_candidates(now, batch_size, locking)
-            result = process(candidates, now)
+            result = process(candidates, now, enqueue)
         total.add(result)
         if len(candidates) < batch_size:
             break
@@ -89,7 +91,7 @@ def claim(candidates, now: datetime) -> list[int]:
     return claim_rows(Handoff, seen, ["next_due_at"], next_due_at=lease)
 
 
-def process(candidates, now: datetime) -> SweepResult:
+def process(candidates, now: datetime, enqueue: bool = True) -> SweepResult:
     """Claim the candidates, evaluate the won ones and write everything in one transaction."""
     result = SweepResult()
     if not candidates:
@@ -121,7 +123,8 @@ def process(candidates, now: datetime) -> SweepResult:
         _reroute(result.reroutes)
         pending = sum(1 for row in rows if row.status == EscalationStatus.PENDING
                       and not row.held_for_digest)
-        transaction.on_commit(lambda: _enqueue_for(pending))
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue_for(pending))
     return result
 
 
