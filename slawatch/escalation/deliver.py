@@ -30,6 +30,8 @@ from slawatch.escalation.models import (
 )
 
 log = logging.getLogger(__name__)
+# Kinds of message that carry other escalations as their items (Escalation.digest).
+BUNDLES = ("digest", "catch_up")
 # Clocks differ: look this much further back than the lost attempt's start.
 HISTORY_SLACK_SECONDS = 60
 
@@ -84,7 +86,7 @@ def deliver(escalation_id: int) -> str:
 
 def send(escalation: Escalation) -> None:
     """Build the message for the escalation's channel and send it (raises DeliveryError)."""
-    if escalation.kind == "digest":
+    if escalation.kind in BUNDLES:
         data = facts.digest_facts(escalation)
         slack_body, mail = slack_channel.digest_payload(data), email_channel.digest_message(data)
     elif escalation.kind == "dispute":
@@ -182,7 +184,7 @@ def _finish(escalation, started, error: DeliveryError | None) -> str:
     Escalation.objects.filter(pk=escalation.pk, status=EscalationStatus.SENDING,
                               sending_since=escalation.sending_since).update(
         status=status, sending_since=None, **changes)
-    if escalation.kind == "digest" and status != EscalationStatus.PENDING:
+    if escalation.kind in BUNDLES and status != EscalationStatus.PENDING:
         _finish_items(escalation, status, now)
     if error is not None:
         log.warning("escalation %s attempt %s: %s -> %s", escalation.pk, attempts, error, status)
@@ -200,5 +202,5 @@ def _finish_items(digest, status, now) -> None:
     if status == EscalationStatus.SENT:
         changes["sent_at"] = now
     else:
-        changes["last_error"] = f"its digest #{digest.pk} failed"
+        changes["last_error"] = f"its {digest.kind.replace('_', '-')} #{digest.pk} failed"
     digest.items.filter(status=EscalationStatus.PENDING).update(**changes)

@@ -118,8 +118,9 @@ def payload(f: dict) -> dict:
 
 
 def digest_payload(d: dict) -> dict:
-    """One summary instead of a message per escalation; stays under Slack's 50 blocks."""
-    title = f"SLA digest: {d['count']} escalation{'s' if d['count'] != 1 else ''}"
+    """One summary instead of a message per escalation (a digest or a catch-up); stays
+    under Slack's 50 blocks."""
+    title = d["title"]
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": _cut(title, HEADER_MAX)}}]
     for item in d["items"]:
         line = f"*{STAGE_TITLE[item['stage']]}* · " + _lead_field(item).replace("*Lead:*\n", "")
