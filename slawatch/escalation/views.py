@@ -20,6 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from slawatch.escalation.channels.slack import after_action
 from slawatch.escalation.services import SLACK_ACTIONS, slack_action_apply
 from slawatch.leads.models import Handoff
+from slawatch.leads.services import HandoffGone
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,11 @@ def slack_interactions(request):
     handoff = Handoff.objects.filter(pk=handoff_id).first()
     if handoff is None:
         return _error(404, f"handoff {handoff_id} does not exist")
-    outcome = slack_action_apply(action_id=action_id, handoff=handoff, slack_user_id=user_id,
-                                 snooze_minutes=settings.SLAWATCH_SNOOZE_MINUTES)
+    try:
+        outcome = slack_action_apply(action_id=action_id, handoff=handoff, slack_user_id=user_id,
+                                     snooze_minutes=settings.SLAWATCH_SNOOZE_MINUTES)
+    except HandoffGone as exc:  # deleted between our read and the click's action
+        return _error(404, str(exc))
     if response_url.startswith("https://") or response_url.startswith("http://"):
         text = f"{outcome} · {handoff.lead}"
         _update_later(response_url, text, after_action(blocks, action_id, text))
