@@ -322,3 +322,13 @@ def test_sending_timeout_not_longer_than_a_send_stops_start_up():
     assert result.returncode != 0
     assert ("SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS=10 must be longer than "
             "SLAWATCH_HTTP_TIMEOUT_SECONDS=10") in result.stderr
+
+
+def test_a_lookup_answered_in_an_unknown_shape_falls_back_to_sending_again(cast, clock, slack):
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.claim(row.pk, timezone.now())
+    clock.move_to(timezone.now() + timedelta(seconds=31))
+    deliver.reap(timezone.now())
+    slack.respond("/api/conversations.open", 200, {"ok": True, "channel": "not-an-object"})
+    assert deliver.deliver(row.pk) == "sent"
+    assert len(slack.to("/api/chat.postMessage")) == 1

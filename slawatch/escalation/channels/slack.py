@@ -209,6 +209,8 @@ def was_posted(token: str, base_url: str, channel: str, escalation_id: int, olde
         raise _classify_api_error(exc, method) from None
     except (OSError, ValueError) as exc:
         raise TransientError(f"slack {method} failed: {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:  # not Slack's documented shape
+        raise PermanentError(f"slack {method} answered an unexpected shape: {exc!r}") from None
 
 
 def _classify_api_error(exc: SlackApiError, method: str):
