@@ -6,8 +6,10 @@ kill usually lands while a message is on the wire. Most kills take one pool proc
 fifth takes the whole worker (main process and pool, SIGKILL to its process group)
 and starts a new one. The outbox and the reaper (rows stuck in `sending` go back to
 pending after SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS, 15 s here) must deliver every
-escalation. Delivery is at-least-once: a process killed after Slack accepted a message
-but before it recorded `sent` causes one repeat; the drill counts them.
+escalation, and exactly once: the posts go through the bot token (manager's DM), each
+carries metadata naming its escalation, and a reaped row is looked up in the
+conversation's history (the loopback Slack keeps it, like Slack) before it is sent
+again. The drill counts duplicates and history look-ups.
 
     .venv/bin/python -m bench.drill_kill_worker [--leads 300] [--kills 20] [--seed 8]
 """
@@ -97,7 +99,9 @@ def main(argv=None) -> int:
         time.sleep(5)
         result = scenario.tally(sink)
     summary = {"leads": args.leads, "kills": kills, "settle_s_after_last_kill":
-               round(time.time() - t0, 1), **result}
+               round(time.time() - t0, 1), **result,
+               "history_lookups": len([r for r in sink.lookups()
+                                       if r.path.endswith("conversations.history")])}
     summary.pop("latency_s", None)
     print(json.dumps(summary, indent=2))
     out = stack.VAR / "results"

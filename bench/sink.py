@@ -2,6 +2,11 @@
 incoming-webhook URLs the way Slack does, records every POST with its arrival time,
 and can be told to fail first (429 with Retry-After, 5xx) to drill retries.
 
+Like Slack, a posted message joins its conversation's history with its metadata (a user
+id posts into the bot's DM, `D<user id>`): `conversations.open` and
+`conversations.history` (`include_all_metadata`) read it back, which is how a send
+lost in a crash is found before it is sent again.
+
 Used by the bench scripts and by tests/drills. Binds 127.0.0.1 only.
 """
 
@@ -41,6 +46,7 @@ class SlackSink:
     faults: list[Fault] = field(default_factory=list)
     delay: float = 0.0  # seconds before answering: a slow Slack keeps sends in flight
     received: list[Received] = field(default_factory=list)
+    history: dict = field(default_factory=dict)  # conversation id -> messages, oldest first
 
     def __post_init__(self):
         self._lock = threading.Lock()
@@ -73,15 +79,28 @@ class SlackSink:
         self.stop()
 
     def delivered(self) -> list[Received]:
-        """The POSTs that were answered as successes (what a human would have seen)."""
+        """The message posts that were answered as successes (what a human would have
+        seen); history look-ups are not messages."""
         with self._lock:
-            return [r for r in self.received if r.status == 200]
+            return [r for r in self.received if r.status == 200
+                    and "/conversations." not in r.path]
 
-    def _answer(self, path: str) -> tuple[int, dict, bytes]:
+    def lookups(self) -> list[Received]:
+        with self._lock:
+            return [r for r in self.received if "/conversations." in r.path]
+
+    def _answer(self, path: str, body) -> tuple[int, dict, bytes]:
+        if "/conversations." in path:
+            return 200, {}, json.dumps(self._conversations(path, body)).encode()
         with self._lock:
             fault = self.faults.pop(0) if self.faults else None
             self._ts += 1
             ts = f"{int(time.time())}.{self._ts:06d}"
+            if fault is None and path.endswith("chat.postMessage") and isinstance(body, dict):
+                message = {"type": "message", "ts": ts, "text": body.get("text", "")}
+                if body.get("metadata"):
+                    message["metadata"] = body["metadata"]
+                self.history.setdefault(_conversation(body.get("channel", "")), []).append(message)
         if fault is not None:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
             error = "ratelimited" if fault.status == 429 else "internal_error"
@@ -90,6 +109,21 @@ class SlackSink:
             return 200, {}, json.dumps({"ok": True, "channel": "C0BENCH", "ts": ts,
                                         "message": {"ts": ts}}).encode()
         return 200, {}, b"ok"  # incoming webhook
+
+    def _conversations(self, path: str, args) -> dict:
+        args = args if isinstance(args, dict) else {}
+        if path.endswith("conversations.open"):
+            return {"ok": True, "channel": {"id": _conversation(args.get("users", ""))}}
+        with self._lock:
+            messages = list(self.history.get(args.get("channel", ""), []))
+        oldest = float(args.get("oldest") or 0)
+        start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+        newest_first = [m for m in reversed(messages) if float(m["ts"]) > oldest]
+        if str(args.get("include_all_metadata")) not in ("1", "true"):
+            newest_first = [{k: v for k, v in m.items() if k != "metadata"} for m in newest_first]
+        more = start + limit < len(newest_first)
+        return {"ok": True, "messages": newest_first[start:start + limit], "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _record(self, item: Received) -> None:
         with self._lock:
@@ -107,9 +141,9 @@ class SlackSink:
                 at = time.time()
                 if sink.delay:
                     time.sleep(sink.delay)
-                status, headers, body = sink._answer(self.path)
-                sink._record(Received(at, self.path, dict(self.headers), _parse(raw,
-                                      self.headers.get("Content-Type", "")), status))
+                parsed = _parse(raw, self.headers.get("Content-Type", ""))
+                status, headers, body = sink._answer(self.path, parsed)
+                sink._record(Received(at, self.path, dict(self.headers), parsed, status))
                 self.send_response(status)
                 ctype = "application/json; charset=utf-8" if body[:1] == b"{" else "text/plain"
                 self.send_header("Content-Type", ctype)
@@ -123,6 +157,11 @@ class SlackSink:
                 pass
 
         return Handler
+
+
+def _conversation(channel: str) -> str:
+    """A user id posts into the bot's DM with that user."""
+    return f"D{channel}" if channel[:1] in ("U", "W") else channel
 
 
 def _parse(raw: str, content_type: str):

@@ -217,6 +217,9 @@ class Procs:
         return self.spawn(name, [PY, "-m", "celery", "-A", "config.celery", "beat",
                                  "-s", str(schedule), "-l", "WARNING"])
 
+    def sweeper(self, name: str = "sweeper") -> subprocess.Popen:
+        return self.spawn(name, [PY, "manage.py", "slawatch_sweeper"])
+
     def children(self, name: str) -> list[int]:
         """Pids of a process's children (gunicorn or prefork workers), whichever of its
         threads forked them (Celery's pool supervisor thread starts replacements)."""

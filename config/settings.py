@@ -266,6 +266,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(SLAWATCH_MAX_BODY_BYTES, 2_621_440)
 SLAWATCH_DEFAULT_HEAT = env_choice("SLAWATCH_DEFAULT_HEAT", "warm", {"hot", "warm", "cold"})
 SLAWATCH_SWEEP_INTERVAL_SECONDS = env_float("SLAWATCH_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.5)
 SLAWATCH_SWEEP_BATCH_SIZE = env_int("SLAWATCH_SWEEP_BATCH_SIZE", 500, minimum=1)
+# The sweeper process (manage.py slawatch_sweeper, docs/ESCALATION.md): it sleeps until the
+# earliest due time but never longer than this, and sends on this many threads.
+SLAWATCH_SWEEPER_MAX_SLEEP_SECONDS = env_float("SLAWATCH_SWEEPER_MAX_SLEEP_SECONDS", 1.0,
+                                               minimum=0.05)
+SLAWATCH_SWEEPER_SENDERS = env_int("SLAWATCH_SWEEPER_SENDERS", 4, minimum=1)
 # Report verdicts on commitments (docs/KPIS.md): below these a miss says "slow
 # follow-up" / "low conversion"; conversion is judged only from this many handoffs on.
 SLAWATCH_REPORT_COMPLIANCE_TARGET = env_float("SLAWATCH_REPORT_COMPLIANCE_TARGET", 0.9, minimum=0)
@@ -281,9 +286,16 @@ SLAWATCH_DELIVERY_MAX_ATTEMPTS = env_int("SLAWATCH_DELIVERY_MAX_ATTEMPTS", 6, mi
 SLAWATCH_DELIVERY_BACKOFF_SECONDS = env_float("SLAWATCH_DELIVERY_BACKOFF_SECONDS", 15.0, minimum=0)
 SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS = env_float(
     "SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS", 3600.0, minimum=1)
-SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int(
-    "SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS", 300, minimum=1)
 SLAWATCH_HTTP_TIMEOUT_SECONDS = env_int("SLAWATCH_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+# A row still `sending` after this is taken for lost and tried again (after a look at the
+# Slack conversation's history for bot-token posts). Longer than any one send may take.
+SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = env_int(
+    "SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS", 30, minimum=1)
+if SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS <= SLAWATCH_HTTP_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        f"SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS={SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS} "
+        f"must be longer than SLAWATCH_HTTP_TIMEOUT_SECONDS={SLAWATCH_HTTP_TIMEOUT_SECONDS}: "
+        "a send still waiting for its answer would be taken for lost and sent twice")
 SLAWATCH_SNOOZE_MINUTES = env_int("SLAWATCH_SNOOZE_MINUTES", 30, minimum=1)
 # Outbound URLs (team Slack webhooks, Slack's response_url) go to https://hooks.slack.com/…
 # or to one of these hosts; see slawatch/outbound.py and docs/SECURITY.md.

@@ -2,7 +2,7 @@
 # make run: the whole system on the embedded default, with live demo traffic.
 #
 #   migrations, collectstatic, demo data (idempotent), then web (gunicorn), a Celery
-#   worker, Celery beat and the demo CRM simulator, all on SQLite and kombu's
+#   worker, Celery beat, the sweeper and the demo CRM simulator, all on SQLite and kombu's
 #   filesystem broker (no server to install). REDIS_URL / DATABASE_URL, when set,
 #   are used instead. Slack goes to a local sink page and email to files under var/
 #   unless real credentials are set. Ctrl-C stops everything this script started.
@@ -76,7 +76,7 @@ cleanup() {
   local status=$?
   trap - INT TERM EXIT
   [ ${#PIDS[@]} -eq 0 ] && exit "$status"
-  echo; echo "stopping slawatch (web, worker, beat, simulator)..."
+  echo; echo "stopping slawatch (web, worker, beat, sweeper, simulator)..."
   # TERM to each leader: gunicorn and Celery stop their own children gracefully
   # (signalling the children directly makes Celery replace them). KILL whatever
   # of a group is left after ten seconds.
@@ -117,6 +117,9 @@ start web "$ROOT/.venv/bin/gunicorn" --config python:slawatch.ops.gunicorn_conf 
 start worker "$ROOT/.venv/bin/celery" -A config worker --loglevel INFO --concurrency 2
 start beat "$ROOT/.venv/bin/celery" -A config beat --loglevel INFO \
   --schedule "$VAR/celerybeat-schedule"
+# Sweeps each handoff at its due time and sends the escalations itself (sub-second);
+# the beat's periodic sweep stays as the safety net.
+start sweeper "$PY" manage.py slawatch_sweeper
 
 for _ in $(seq 120); do
   if "$PY" -c "import urllib.request,sys; urllib.request.urlopen('$BASE/healthz', timeout=1)" 2>/dev/null; then
@@ -144,7 +147,7 @@ slawatch is running (database: $DB_NOTE, broker: $BROKER_NOTE)
                                    mia (marketing), rob (revops)
   Slack: $SLACK_NOTE
   Email: $MAIL_NOTE
-  Logs:  $LOGS/{web,worker,beat,simulator}.log
+  Logs:  $LOGS/{web,worker,beat,sweeper,simulator}.log
 
 A simulated CRM posts a new lead every ${LEAD_EVERY}s; hot leads have a ${HOT_MINUTES}-minute
 SLA, so the first escalations appear on $BASE/demo/ within a few minutes.

@@ -1,35 +1,73 @@
 """Two set-based writes the ORM cannot express cheaply, for the sweep's hot path.
 
-- `update_returning`: an ORM-built UPDATE plus `RETURNING id`, so a batch claim learns
-  in one round trip which rows it won (queryset.update() only returns a count).
+- `claim_rows`: one conditional `UPDATE … FROM (VALUES …) … RETURNING id`: each row is
+  matched on the values it was read with, and the statement says which rows it won
+  (queryset.update() only returns a count, and one UPDATE per row is a round trip each).
 - `update_rows`: one `UPDATE … FROM (VALUES …)` giving each row its own values.
   `bulk_update` builds a CASE WHEN per field and row, which is most of a 1,000-row
   sweep's time (docs/BENCHMARKS.md).
 
-Both work on PostgreSQL and on SQLite >= 3.35 (UPDATE FROM since 3.33, RETURNING since
-3.35; VALUES columns are named column1, column2, … on both).
+Both are plain SQL written here, built only from documented pieces (`Field.db_type`,
+`Field.get_db_prep_save`, `connection.ops.quote_name`, a cursor), so no Django upgrade
+can change what they send. They run on PostgreSQL and on SQLite >= 3.35 (UPDATE FROM
+since 3.33, RETURNING since 3.35; VALUES columns are named column1, column2, … on both).
 """
 
 from __future__ import annotations
 
 from django.db import connections, router
-from django.db.models.sql import UpdateQuery
 
 _CHUNK = 500
 
 
-def update_returning(queryset, **values) -> list:
-    """Run `queryset.update(**values)` and return the primary keys of the rows it changed."""
-    query = queryset.query.chain(UpdateQuery)
-    query.add_update_values(values)
-    connection = connections[queryset.db]
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    if not sql:
-        return []
-    pk_column = connection.ops.quote_name(queryset.model._meta.pk.column)
+def _values(connection, fields, rows):
+    """`VALUES (…), (…)` for rows of values in `fields` order, and its parameters.
+    PostgreSQL infers a VALUES column's type from its first row, so each slot is cast."""
+    typed = connection.vendor == "postgresql"
+    slots = [f"CAST(%s AS {f.db_type(connection)})" if typed else "%s" for f in fields]
+    row_sql = "(" + ", ".join(slots) + ")"
+    params = [f.get_db_prep_save(v, connection) for row in rows for f, v in zip(fields, row)]
+    return "VALUES " + ", ".join([row_sql] * len(rows)), params
+
+
+def _run(model, sets: list[str], set_params: list, columns, joined: int, rows,
+         returning: bool) -> list:
+    """UPDATE the model's table FROM VALUES rows of `columns` (the primary key first); the
+    first `joined` columns must equal the row's own for it to be updated."""
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    won = []
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {pk_column}", params)
-        return [row[0] for row in cursor.fetchall()]
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start:start + _CHUNK]
+            values, params = _values(connection, columns, chunk)
+            where = " AND ".join(f"{table}.{quote(f.column)} = v.column{i + 1}"
+                                 for i, f in enumerate(columns[:joined]))
+            sql = f"UPDATE {table} SET {', '.join(sets)} FROM ({values}) AS v WHERE {where}"
+            if returning:
+                sql += f" RETURNING {table}.{quote(model._meta.pk.column)}"
+            cursor.execute(sql, set_params + params)
+            if returning:
+                won += [row[0] for row in cursor.fetchall()]
+    return won
+
+
+def claim_rows(model, expected: dict, match: list[str], **values) -> list:
+    """Set `values` on each row that still has the values it was read with; return the
+    primary keys of the rows changed. `expected` maps primary key -> tuple of the
+    `match` fields' values, as read."""
+    if not expected:
+        return []
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in values]
+    sets = [f"{quote(f.column)} = %s" for f in fields]
+    set_params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values())]
+    matched = [model._meta.get_field(name) for name in match]
+    rows = [(key, *seen) for key, seen in expected.items()]
+    columns = [model._meta.pk, *matched]
+    return _run(model, sets, set_params, columns, len(columns), rows, returning=True)
 
 
 def update_rows(model, fields: list[str], rows: dict) -> None:
@@ -38,24 +76,7 @@ def update_rows(model, fields: list[str], rows: dict) -> None:
         return
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
-    pk = model._meta.pk
     targets = [model._meta.get_field(name) for name in fields]
-    typed = connection.vendor == "postgresql"  # PostgreSQL infers VALUES types; cast them
-
-    def slot(field):
-        return f"CAST(%s AS {field.db_type(connection)})" if typed else "%s"
-
-    row_sql = "(" + ", ".join([slot(pk)] + [slot(f) for f in targets]) + ")"
-    table = quote(model._meta.db_table)
-    sets = ", ".join(f"{quote(f.column)} = v.column{i + 2}" for i, f in enumerate(targets))
-    items = list(rows.items())
-    with connection.cursor() as cursor:
-        for start in range(0, len(items), _CHUNK):
-            chunk = items[start:start + _CHUNK]
-            params = []
-            for key, values in chunk:
-                params.append(key)
-                params += [f.get_db_prep_save(v, connection) for f, v in zip(targets, values)]
-            cursor.execute(
-                f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row_sql] * len(chunk))}) "
-                f"AS v WHERE {table}.{quote(pk.column)} = v.column1", params)
+    sets = [f"{quote(f.column)} = v.column{i + 2}" for i, f in enumerate(targets)]
+    _run(model, sets, [], [model._meta.pk, *targets], 1,
+         [(key, *vals) for key, vals in rows.items()], returning=False)

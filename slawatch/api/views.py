@@ -3,14 +3,14 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from slawatch.access import handoff_rules, scoping
 from slawatch.api import serializers as s
 from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
-from slawatch.leads.services import handoff_acknowledge
+from slawatch.leads.services import HandoffGone, handoff_acknowledge
 from slawatch.people.models import Calendar, Person, Team
 
 
@@ -113,6 +113,12 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
         why = handoff_rules.refusal(request.user, handoff, handoff_rules.ACKNOWLEDGE)
         if why is not None:  # the same rule as the Slack button and the board
             raise PermissionDenied(why)
-        handoff_acknowledge(handoff=handoff, by=scoping.actor_name(request.user))
-        handoff = self.get_queryset().get(pk=handoff.pk)
+        try:
+            handoff_acknowledge(handoff=handoff, by=scoping.actor_name(request.user))
+        except HandoffGone as exc:
+            raise NotFound(str(exc)) from None
+        handoff_id = handoff.pk
+        handoff = self.get_queryset().filter(pk=handoff_id).first()
+        if handoff is None:
+            raise NotFound(str(HandoffGone(handoff_id)))
         return Response(self.get_serializer(handoff).data)

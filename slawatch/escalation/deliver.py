@@ -15,6 +15,7 @@ from html import escape as html_escape
 
 from django.conf import settings
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from slawatch.escalation import facts
@@ -29,6 +30,10 @@ from slawatch.escalation.models import (
 )
 
 log = logging.getLogger(__name__)
+# Kinds of message that carry other escalations as their items (Escalation.digest).
+BUNDLES = ("digest", "catch_up")
+# Clocks differ: look this much further back than the lost attempt's start.
+HISTORY_SLACK_SECONDS = 60
 
 
 def _due(now: datetime):
@@ -44,12 +49,15 @@ def due_ids(now: datetime, limit: int = 1000) -> list[int]:
 
 
 def reap(now: datetime) -> int:
-    """Rows stuck in `sending` (a worker died mid-send) go back to pending. Delivery is
-    at-least-once: a worker that died after Slack accepted the message causes a repeat."""
+    """Rows stuck in `sending` (a worker died mid-send) go back to pending, remembered as
+    unconfirmed since that send began: a bot-token post is looked up in the conversation's
+    history before it is sent again (exactly once); a webhook or email is sent again
+    (at-least-once, nothing to look it up in)."""
     stale = now - timedelta(seconds=settings.SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS)
     return Escalation.objects.filter(status=EscalationStatus.SENDING,
                                      sending_since__lt=stale).update(
-        status=EscalationStatus.PENDING, sending_since=None, next_attempt_at=now)
+        status=EscalationStatus.PENDING, sending_since=None, next_attempt_at=now,
+        unconfirmed_since=Coalesce("unconfirmed_since", "sending_since"))
 
 
 def claim(escalation_id: int, now: datetime) -> bool:
@@ -78,7 +86,7 @@ def deliver(escalation_id: int) -> str:
 
 def send(escalation: Escalation) -> None:
     """Build the message for the escalation's channel and send it (raises DeliveryError)."""
-    if escalation.kind == "digest":
+    if escalation.kind in BUNDLES:
         data = facts.digest_facts(escalation)
         slack_body, mail = slack_channel.digest_payload(data), email_channel.digest_message(data)
     elif escalation.kind in ("dispute", "definition"):
@@ -103,11 +111,30 @@ def _email_address(escalation) -> str:
     return person.email
 
 
-def _bot(channel_id: str, body: dict) -> None:
+def _bot(escalation, channel_id: str, body: dict) -> None:
     if not settings.SLACK_BOT_TOKEN:
         raise PermanentError("SLACK_BOT_TOKEN is not set, cannot post to Slack")
-    slack_channel.post_message(settings.SLACK_BOT_TOKEN, settings.SLACK_API_BASE, channel_id,
-                               body, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
+    args = (settings.SLACK_BOT_TOKEN, settings.SLACK_API_BASE, channel_id)
+    timeout = settings.SLAWATCH_HTTP_TIMEOUT_SECONDS
+    if escalation.unconfirmed_since is not None and _already_posted(escalation, args, timeout):
+        return
+    slack_channel.post_message(*args, body, timeout, escalation_id=escalation.pk)
+
+
+def _already_posted(escalation, args, timeout) -> bool:
+    """Look for the lost send in the conversation (its metadata names the escalation).
+    A check Slack refuses for good (a missing history scope) falls back to sending again."""
+    oldest = escalation.unconfirmed_since.timestamp() - HISTORY_SLACK_SECONDS
+    try:
+        found = slack_channel.was_posted(*args, escalation.pk, oldest, timeout)
+    except PermanentError as exc:
+        log.warning("escalation %s: cannot check Slack history (%s); sending again",
+                    escalation.pk, exc)
+        return False
+    if found:
+        log.info("escalation %s was already posted before a lost attempt; not sent again",
+                 escalation.pk)
+    return found
 
 
 def _send_slack(escalation, body: dict) -> None:
@@ -118,13 +145,13 @@ def _send_slack(escalation, body: dict) -> None:
                                        settings.SLAWATCH_HTTP_TIMEOUT_SECONDS,
                                        allowed_hosts=settings.SLAWATCH_OUTBOUND_ALLOWED_HOSTS)
         elif team.slack_channel:
-            _bot(team.slack_channel, body)
+            _bot(escalation, team.slack_channel, body)
         else:
             raise PermanentError(f"team {team.name} has no slack_webhook_url or slack_channel")
         return
     if person is None or not person.slack_user_id:
         raise PermanentError(f"{person or escalation.recipient} has no slack_user_id")
-    _bot(person.slack_user_id, body)
+    _bot(escalation, person.slack_user_id, body)
 
 
 def backoff(attempts: int, retry_after: float | None) -> float:
@@ -138,15 +165,17 @@ def _finish(escalation, started, error: DeliveryError | None) -> str:
     now = timezone.now()
     attempts = escalation.attempts
     if error is None:
-        status, changes = EscalationStatus.SENT, {"sent_at": now}
+        status, changes = EscalationStatus.SENT, {"sent_at": now, "unconfirmed_since": None}
     elif error.permanent or attempts >= settings.SLAWATCH_DELIVERY_MAX_ATTEMPTS:
         status = EscalationStatus.FAILED
         suffix = "" if error.permanent else f" (gave up after {attempts} attempts)"
-        changes = {"last_error": f"{error}{suffix}"}
+        changes = {"last_error": f"{error}{suffix}", "unconfirmed_since": None}
     else:
         status = EscalationStatus.PENDING
         changes = {"last_error": str(error), "next_attempt_at": now + timedelta(
             seconds=backoff(attempts, error.retry_after))}
+        if error.maybe_sent and escalation.unconfirmed_since is None:
+            changes["unconfirmed_since"] = started
     EscalationAttempt.objects.create(
         escalation=escalation, number=escalation.attempt_log.count() + 1,
         started_at=started, finished_at=now,
@@ -157,7 +186,7 @@ def _finish(escalation, started, error: DeliveryError | None) -> str:
     Escalation.objects.filter(pk=escalation.pk, status=EscalationStatus.SENDING,
                               sending_since=escalation.sending_since).update(
         status=status, sending_since=None, **changes)
-    if escalation.kind == "digest" and status != EscalationStatus.PENDING:
+    if escalation.kind in BUNDLES and status != EscalationStatus.PENDING:
         _finish_items(escalation, status, now)
     if error is not None:
         log.warning("escalation %s attempt %s: %s -> %s", escalation.pk, attempts, error, status)
@@ -175,5 +204,5 @@ def _finish_items(digest, status, now) -> None:
     if status == EscalationStatus.SENT:
         changes["sent_at"] = now
     else:
-        changes["last_error"] = f"its digest #{digest.pk} failed"
+        changes["last_error"] = f"its {digest.kind.replace('_', '-')} #{digest.pk} failed"
     digest.items.filter(status=EscalationStatus.PENDING).update(**changes)

@@ -84,10 +84,19 @@ def digest_facts(digest: Escalation, now: datetime | None = None) -> dict:
     items = list(digest.items.select_related(
         "handoff__lead", "handoff__rep", "milestone").order_by("due_at", "pk"))
     shown = [escalation_facts(item, now) for item in items[:DIGEST_ITEMS_SHOWN]]
+    count = len(items)
+    plural = "s" if count != 1 else ""
+    if digest.kind == "catch_up":
+        title = (f"SLA catch-up: {count} escalation{plural} due more than "
+                 f"{settings.SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES} min before slawatch "
+                 "saw them")
+    else:
+        title = f"SLA digest: {count} escalation{plural}"
     return {
+        "title": title,
         "escalation_id": digest.pk,
         "recipient_name": digest.recipient_person.name if digest.recipient_person else "",
-        "count": len(items),
+        "count": count,
         "items": shown,
         "more": max(0, len(items) - len(shown)),
         "admin_url": absolute(reverse("admin:escalation_escalation_changelist")),

@@ -43,6 +43,10 @@ class Escalation(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sending_since = models.DateTimeField(null=True, blank=True)
+    unconfirmed_since = models.DateTimeField(
+        null=True, blank=True,
+        help_text="an earlier attempt, begun then, may have reached Slack without our knowing: "
+                  "the conversation's history is checked before it is sent again")
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -22,10 +22,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from slawatch.bulksql import update_returning, update_rows
+from slawatch.bulksql import claim_rows, update_rows
 from slawatch.escalation import digest
 from slawatch.escalation.models import Escalation, EscalationStatus
 from slawatch.escalation.recipients import resolve
@@ -55,8 +54,10 @@ class SweepResult:
 
 
 def sweep(now: datetime | None = None, batch_size: int | None = None,
-          skip_locked: bool = True) -> SweepResult:
-    """Claim and evaluate every handoff due at `now`, batch by batch (bounded)."""
+          skip_locked: bool = True, enqueue: bool = True) -> SweepResult:
+    """Claim and evaluate every handoff due at `now`, batch by batch (bounded). With
+    `enqueue`, each batch's new escalations are handed to a Celery worker after commit;
+    the sweeper process sends them itself instead."""
     now = now or timezone.now()
     batch_size = batch_size or settings.SLAWATCH_SWEEP_BATCH_SIZE
     total = SweepResult()
@@ -66,7 +67,7 @@ def sweep(now: datetime | None = None, batch_size: int | None = None,
     for _ in range(MAX_BATCHES_PER_SWEEP):
         with transaction.atomic() if locking else nullcontext():
             candidates = due_candidates(now, batch_size, locking)
-            result = process(candidates, now)
+            result = process(candidates, now, enqueue)
         total.add(result)
         if len(candidates) < batch_size:
             break
@@ -87,13 +88,11 @@ def claim(candidates, now: datetime) -> list[int]:
     if not candidates:
         return []
     lease = now + timedelta(seconds=settings.SLAWATCH_SWEEP_POISON_DELAY_SECONDS)
-    seen = Q()
-    for pk, due in candidates:
-        seen |= Q(pk=pk, next_due_at=due)
-    return update_returning(Handoff.objects.filter(seen), next_due_at=lease)
+    seen = {pk: (due,) for pk, due in candidates}
+    return claim_rows(Handoff, seen, ["next_due_at"], next_due_at=lease)
 
 
-def process(candidates, now: datetime) -> SweepResult:
+def process(candidates, now: datetime, enqueue: bool = True) -> SweepResult:
     """Claim the candidates, evaluate the won ones and write everything in one transaction."""
     result = SweepResult()
     if not candidates:
@@ -107,6 +106,7 @@ def process(candidates, now: datetime) -> SweepResult:
             "lead", "rep__team__manager", "rep__team__escalation_contact",
             "team__manager", "team__escalation_contact").prefetch_related("milestones"))
         rows, milestones, evaluated = [], [], []
+        breached_before = {h.pk for h in handoffs if h.status == HandoffStatus.BREACHED}
         for handoff in handoffs:
             try:
                 outcome = evaluate(handoff, now)
@@ -120,12 +120,15 @@ def process(candidates, now: datetime) -> SweepResult:
             evaluated.append(handoff)
             if outcome.reroute:
                 result.reroutes.append(handoff.pk)
-        _write(rows, milestones, evaluated)
+        notes = _write(rows, milestones, evaluated, now)
+        _record_breaches([h for h in evaluated if h.status == HandoffStatus.BREACHED
+                          and h.pk not in breached_before], now)
         result.escalations = len(rows)
         _reroute(result.reroutes)
-        pending = sum(1 for row in rows if row.status == EscalationStatus.PENDING
-                      and not row.held_for_digest)
-        transaction.on_commit(lambda: _enqueue_for(pending))
+        pending = len(notes) + sum(1 for row in rows if row.status == EscalationStatus.PENDING
+                                   and not row.held_for_digest)
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue_for(pending))
     return result
 
 
@@ -181,8 +184,8 @@ def _late(firing, now) -> bool:
 def _rows(handoff, milestone, step, firing, now, outcome) -> list[Escalation]:
     late = _late(firing, now)
     if step.get("action") == "reassign":
-        if late:
-            log.info("handoff %s: reassign step %s skipped, due %s", handoff.pk,
+        if late:  # moving the lead a day after the breach would surprise everyone
+            log.info("handoff %s: reassign step %s not done, due %s", handoff.pk,
                      firing.step_index, firing.at)
         outcome.reroute = outcome.reroute or not late
         if not step.get("notify"):
@@ -194,25 +197,56 @@ def _rows(handoff, milestone, step, firing, now, outcome) -> list[Escalation]:
         recipient_person=target.person, recipient_team=target.team, due_at=firing.at,
         next_attempt_at=now, payload={"milestone": milestone.kind, "seq": milestone.seq,
                                       "notify": step["notify"]})
-    if late:
-        row.status = EscalationStatus.SKIPPED
-        row.last_error = (f"skipped: due {firing.at.isoformat()}, more than "
-                          f"{settings.SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES} min before "
-                          "the sweep saw it (SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES)")
-    elif target.error:
+    if target.error:
         row.status, row.last_error = EscalationStatus.FAILED, target.error
+    elif late:
+        row.held_for_digest = True  # told in its recipient's catch-up message (catch_up())
+        row.payload["late"] = True
     elif digest.wants_digest(target.person):
         row.held_for_digest = True
         row.next_attempt_at = digest.next_digest_at(target.person, now)
     return [row]
 
 
-def _write(rows, milestones, handoffs) -> None:
+def catch_up(rows, now) -> list[Escalation]:
+    """Steps found more than SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES late (a backfill, an
+    outage) are not sent one by one, and not dropped either: one catch-up message per
+    recipient and channel carries them all (its items, like a digest's). Returns the
+    catch-up rows, saved, with the late rows pointing at them."""
+    groups = {}
+    for row in rows:
+        if row.payload.get("late") and row.digest_id is None:
+            key = (row.recipient, row.recipient_person_id, row.recipient_team_id, row.channel)
+            groups.setdefault(key, []).append(row)
+    notes = [Escalation(kind="catch_up", recipient=recipient, recipient_person_id=person_id,
+                        recipient_team_id=team_id, channel=channel, next_attempt_at=now,
+                        payload={"items": len(items)})
+             for (recipient, person_id, team_id, channel), items in groups.items()]
+    Escalation.objects.bulk_create(notes)
+    for note, items in zip(notes, groups.values()):
+        for row in items:
+            row.digest = note
+    return notes
+
+
+def _write(rows, milestones, handoffs, now) -> list[Escalation]:
+    notes = catch_up(rows, now)
     Escalation.objects.bulk_create(rows, ignore_conflicts=True)
     update_rows(Milestone, ["fired", "breached_at"],
                 {m.pk: (m.fired, m.breached_at) for m in milestones})
     update_rows(Handoff, ["next_due_at", "status", "breached_at"],
                 {h.pk: (h.next_due_at, h.status, h.breached_at) for h in handoffs})
+    return notes
+
+
+def _record_breaches(breached, now) -> None:
+    """The set-based update bypasses save(), so the handoff's history (django-simple-history)
+    gets its entry here for each handoff this sweep found breached: the new status, when,
+    and why, like any other change to a handoff."""
+    if breached:
+        Handoff.history.bulk_history_create(
+            breached, update=True, default_date=now,
+            default_change_reason="breached: found by the SLA sweep")
 
 
 def _reroute(handoff_ids) -> None:

@@ -24,6 +24,7 @@ from slawatch import outbound
 from slawatch.escalation.channels.slack import after_action
 from slawatch.escalation.services import SLACK_ACTIONS, slack_action_apply
 from slawatch.leads.models import Handoff
+from slawatch.leads.services import HandoffGone
 from slawatch.tasking import enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -107,9 +108,12 @@ def slack_interactions(request):
     handoff = Handoff.objects.filter(pk=click.handoff_id).select_related("lead").first()
     if handoff is None:
         return _error(404, f"handoff {click.handoff_id} does not exist")
-    outcome = slack_action_apply(action_id=click.action_id, handoff=handoff,
-                                 slack_user_id=click.user_id, click_id=click.click_id,
-                                 snooze_minutes=settings.SLAWATCH_SNOOZE_MINUTES)
+    try:
+        outcome = slack_action_apply(action_id=click.action_id, handoff=handoff,
+                                     slack_user_id=click.user_id, click_id=click.click_id,
+                                     snooze_minutes=settings.SLAWATCH_SNOOZE_MINUTES)
+    except HandoffGone as exc:  # deleted between our read and the click's action
+        return _error(404, str(exc))
     if click.response_url and not outcome.replay:
         if outcome.refused:
             _reply_later(click.response_url, outcome.text)

@@ -204,14 +204,28 @@ def reconcile_leads_of_owner(crm: str, owner_id: str) -> int:
     return count
 
 
+class HandoffGone(Exception):
+    """The handoff was deleted while it was being acted on: with its lead, or by the
+    re-derivation of the lead's events (which no longer give that handoff)."""
+
+    def __init__(self, handoff_id: int):
+        super().__init__(f"handoff {handoff_id} no longer exists: it was removed while it "
+                         "was being acted on")
+        self.handoff_id = handoff_id
+
+
 def handoff_acknowledge(*, handoff: Handoff, by: str, at: datetime | None = None) -> bool:
     """Stop the ladder for the handoff's pending milestones; the breach stays on record.
 
     Returns False when nothing was pending acknowledgement (a second click changes nothing).
+    Raises HandoffGone when the handoff disappears under the request.
     """
     at = at or timezone.now()
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
+        # Deletions take the lead's lock too: once we hold it, the handoff stays or is gone.
+        lead = Lead.objects.select_for_update().filter(pk=handoff.lead_id).first()
+        if lead is None or not Handoff.objects.filter(pk=handoff.pk).exists():
+            raise HandoffGone(handoff.pk)
         updated = handoff.milestones.filter(
             met_at__isnull=True, acknowledged_at__isnull=True).update(acknowledged_at=at)
         if not updated:
@@ -219,7 +233,10 @@ def handoff_acknowledge(*, handoff: Handoff, by: str, at: datetime | None = None
         Handoff.objects.filter(pk=handoff.pk).update(acknowledged_at=at,
                                                      acknowledged_by=by[:200])
         reconcile_lead(lead)
-    handoff.refresh_from_db()
+    try:
+        handoff.refresh_from_db()
+    except Handoff.DoesNotExist:
+        raise HandoffGone(handoff.pk) from None
     return True
 
 

@@ -248,3 +248,131 @@ def test_a_web_api_answer_without_an_error_code_is_not_kept(cast, clock, slack):
     assert deliver.deliver(row.pk) == "failed"
     row.refresh_from_db()
     assert row.last_error == "slack chat.postMessage HTTP 400"
+
+
+# --- exactly once on the bot-token path: metadata, then a history check after a loss ---
+
+def test_bot_post_carries_metadata_naming_the_escalation(cast, clock, slack):
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.deliver(row.pk) == "sent"
+    [request] = slack.to("/api/chat.postMessage")
+    assert request.json()["metadata"] == {"event_type": "slawatch_escalation",
+                                          "event_payload": {"escalation_id": row.pk}}
+    assert slack.to("/api/conversations.history") == []  # nothing was lost: no look-up
+
+
+def test_post_accepted_before_the_worker_died_is_found_in_history_not_sent_again(
+        cast, clock, slack):
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.claim(row.pk, timezone.now())
+    payload = {"text": "the message the dead worker got out",
+               "metadata": {"event_type": "slawatch_escalation",
+                            "event_payload": {"escalation_id": row.pk}}}
+    slack.post_lost("UMANAGER", payload)
+    clock.move_to(timezone.now() + timedelta(seconds=31))
+    assert deliver.reap(timezone.now()) == 1
+    row.refresh_from_db()
+    assert row.status == "pending" and row.unconfirmed_since is not None
+    assert deliver.deliver(row.pk) == "sent"
+    assert slack.to("/api/chat.postMessage") == []
+    assert len(slack.history["DUMANAGER"]) == 1
+    [opened] = slack.to("/api/conversations.open")
+    assert "users=UMANAGER" in opened.body.decode()
+    [lookup] = slack.to("/api/conversations.history")
+    args = lookup.body.decode() + lookup.path
+    assert "channel=DUMANAGER" in args and "include_all_metadata=1" in args
+    row.refresh_from_db()
+    assert (row.status, row.unconfirmed_since) == ("sent", None)
+
+
+def test_lost_send_that_never_reached_slack_is_sent_exactly_once(cast, clock, slack):
+    row = _breached(clock, MANAGER_SLACK)
+    slack.post_lost("UMANAGER", {"text": "another escalation's message",
+                                 "metadata": {"event_type": "slawatch_escalation",
+                                              "event_payload": {"escalation_id": row.pk + 1}}})
+    assert deliver.claim(row.pk, timezone.now())  # died before posting
+    clock.move_to(timezone.now() + timedelta(seconds=31))
+    deliver.reap(timezone.now())
+    assert deliver.deliver(row.pk) == "sent"
+    assert len(slack.to("/api/chat.postMessage")) == 1
+    assert len(slack.history["DUMANAGER"]) == 2
+
+
+def test_answer_lost_on_the_wire_is_checked_before_the_retry(cast, clock, slack):
+    from tests.escalation.fakes import DROP
+
+    row = _breached(clock, MANAGER_SLACK)
+    slack.respond("/api/chat.postMessage", DROP, None)  # posted, answer never arrives
+    assert deliver.deliver(row.pk) == "pending"
+    row.refresh_from_db()
+    assert row.unconfirmed_since == timezone.now()
+    clock.move_to(row.next_attempt_at)
+    assert deliver.deliver(row.pk) == "sent"
+    assert len(slack.history["DUMANAGER"]) == 1  # one message, not two
+    assert len(slack.to("/api/chat.postMessage")) == 1
+
+
+def test_team_channel_is_looked_up_by_its_own_id(cast, clock, slack):
+    cast.team.slack_channel = "C0SALES"
+    cast.team.save()
+    row = _breached(clock, TEAM_CHANNEL)
+    assert deliver.claim(row.pk, timezone.now())
+    slack.post_lost("C0SALES", {"text": "x", "metadata": {
+        "event_type": "slawatch_escalation", "event_payload": {"escalation_id": row.pk}}})
+    clock.move_to(timezone.now() + timedelta(seconds=31))
+    deliver.reap(timezone.now())
+    assert deliver.deliver(row.pk) == "sent"
+    assert slack.to("/api/conversations.open") == []
+    assert slack.to("/api/chat.postMessage") == []
+
+
+def test_history_slack_refuses_to_show_falls_back_to_sending_again(cast, clock, slack):
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.claim(row.pk, timezone.now())
+    clock.move_to(timezone.now() + timedelta(seconds=31))
+    deliver.reap(timezone.now())
+    slack.respond("/api/conversations.history", 200, {"ok": False, "error": "missing_scope"})
+    assert deliver.deliver(row.pk) == "sent"
+    assert len(slack.to("/api/chat.postMessage")) == 1
+
+
+def test_lost_webhook_send_is_sent_again_without_a_lookup(cast, clock, slack):
+    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
+    cast.team.save()
+    row = _breached(clock, TEAM_CHANNEL)
+    assert deliver.claim(row.pk, timezone.now())
+    clock.move_to(timezone.now() + timedelta(seconds=31))
+    deliver.reap(timezone.now())
+    assert deliver.deliver(row.pk) == "sent"
+    assert len(slack.to("/services/T1/B1/xyz")) == 1
+    assert slack.to("/api/conversations.history") == []
+
+
+def test_stuck_row_is_retried_within_a_minute_by_default(cast, clock, slack):
+    from config import settings as defaults
+
+    assert defaults.SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS < 60
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.claim(row.pk, timezone.now())
+    clock.move_to(timezone.now() + timedelta(seconds=59))
+    assert deliver.reap(timezone.now()) == 1
+
+
+def test_sending_timeout_not_longer_than_a_send_stops_start_up():
+    from tests.config.test_env import SHOW_DB, run
+
+    result = run(SHOW_DB, SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS="10",
+                 SLAWATCH_HTTP_TIMEOUT_SECONDS="10")
+    assert result.returncode != 0
+    assert ("SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS=10 must be longer than "
+            "SLAWATCH_HTTP_TIMEOUT_SECONDS=10") in result.stderr
+
+
+def test_a_lookup_answered_in_an_unknown_shape_falls_back_to_sending_again(cast, clock, slack):
+    row = _breached(clock, MANAGER_SLACK)
+    assert deliver.claim(row.pk, timezone.now())
+    clock.move_to(timezone.now() + timedelta(seconds=31))
+    deliver.reap(timezone.now())
+    slack.respond("/api/conversations.open", 200, {"ok": True, "channel": "not-an-object"})
+    assert deliver.deliver(row.pk) == "sent"
+    assert len(slack.to("/api/chat.postMessage")) == 1

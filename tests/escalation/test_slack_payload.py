@@ -44,7 +44,8 @@ def test_user_text_is_escaped_and_block_kit_limits_hold():
 
 def test_digest_stays_under_fifty_blocks():
     items = [FACTS] * 60
-    body = slack.digest_payload({"count": 75, "items": items, "more": 15})
+    body = slack.digest_payload({"title": "SLA digest: 75 escalations", "count": 75,
+                                 "items": items, "more": 15})
     assert body["text"] == "SLA digest: 75 escalations"
     assert len(body["blocks"]) == 50
 

@@ -3,7 +3,9 @@ from datetime import timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from slawatch.escalation import sweep
+from django.utils import timezone
+
+from slawatch.escalation import deliver, sweep
 from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff, Milestone
 from slawatch.leads.services import apply_events, handoff_acknowledge
@@ -110,17 +112,32 @@ def test_step_naming_nobody_is_recorded_as_failed_with_the_reason(cast, clock):
     assert row.last_error == "team East has no manager to notify"
 
 
-def test_backfilled_old_lead_is_recorded_as_skipped_not_sent(cast, clock, settings):
+def test_backfilled_old_leads_become_one_catch_up_message_per_recipient(
+        cast, clock, settings, slack):
     settings.SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES = 60
-    PolicyFactory(heat="hot", first_touch_minutes=15)
+    PolicyFactory(heat="hot", first_touch_minutes=15)  # warn rep at 50 %, manager at breach
     clock.move_to("2026-11-23 12:00:00Z")
-    handoff = assign(at="2026-11-22T09:00:00Z")  # a day-old assignment arriving late
+    first = assign("L-1", at="2026-11-22T09:00:00Z")  # day-old assignments arriving late
+    second = assign("L-2", at="2026-11-22T10:00:00Z")
     sweep.sweep()
-    statuses = [r[3] for r in _rows(handoff)]
-    assert statuses == ["skipped", "skipped"]
-    assert "SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES" in Escalation.objects.first().last_error
-    handoff.refresh_from_db()
-    assert (handoff.status, handoff.breached_at) == ("breached", at("2026-11-22 09:15"))
+    notes = Escalation.objects.filter(kind="catch_up").order_by("recipient")
+    assert [(n.recipient, n.channel, n.payload["items"]) for n in notes] == [
+        (f"person:{cast.manager.pk}", "slack", 2), (f"person:{cast.rep.pk}", "slack", 2)]
+    for handoff in (first, second):  # every late step is on record, carried by a catch-up
+        rows = Escalation.objects.filter(handoff=handoff)
+        assert sorted(r.digest.recipient for r in rows) == sorted(n.recipient for n in notes)
+        handoff.refresh_from_db()
+        assert handoff.status == "breached"
+    assert (first.breached_at, second.breached_at) == (at("2026-11-22 09:15"),
+                                                       at("2026-11-22 10:15"))
+
+    for note in notes:
+        assert deliver.deliver(note.pk) == "sent"
+    posts = slack.to("/api/chat.postMessage")
+    assert sorted(p.json()["channel"] for p in posts) == ["UMANAGER", "UREP1"]
+    assert all(p.json()["text"] == "SLA catch-up: 2 escalations due more than 60 min before "
+               "slawatch saw them" for p in posts)
+    assert set(Escalation.objects.values_list("status", flat=True)) == {"sent"}
 
 
 def test_a_step_within_the_lateness_limit_is_still_sent(cast, clock, settings):
@@ -129,7 +146,26 @@ def test_a_step_within_the_lateness_limit_is_still_sent(cast, clock, settings):
     handoff = assign()
     clock.move_to("2026-11-23 10:10:00Z")  # warning 09:07:30 is 62 min late, breach 55 min
     sweep.sweep()
-    assert [r[3] for r in _rows(handoff)] == ["skipped", "pending"]
+    rows = Escalation.objects.filter(handoff=handoff).order_by("step")
+    assert [(r.step, r.held_for_digest, r.digest and r.digest.kind) for r in rows] == [
+        (0, True, "catch_up"), (1, False, None)]
+    # The breach goes out as itself, the late warning in the rep's catch-up.
+    assert sorted(deliver.due_ids(timezone.now())) == sorted([rows[1].pk, rows[0].digest_id])
+
+
+def test_the_breach_found_by_the_sweep_is_in_the_handoffs_history(cast, clock):
+    PolicyFactory(heat="hot", first_touch_minutes=15)
+    handoff = assign()
+    clock.move_to("2026-11-23 09:16:00Z")
+    sweep.sweep()
+    latest = handoff.history.order_by("-history_date", "-history_id").first()
+    assert (latest.status, latest.breached_at) == ("breached", at("2026-11-23 09:15"))
+    assert latest.history_type == "~" and latest.history_date == timezone.now()
+    assert latest.history_change_reason == "breached: found by the SLA sweep"
+    clock.move_to("2026-11-23 09:30:00Z")
+    before = handoff.history.count()
+    sweep.sweep()  # still breached: no second entry
+    assert handoff.history.count() == before
 
 
 def test_claim_of_a_row_changed_between_read_and_update_sends_nothing(cast, clock):

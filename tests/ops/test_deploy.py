@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "beat", "sweeper")
 # Settings that are not deployment configuration: test-only, demo-only, or fixed by the image.
 NOT_FOR_COMPOSE = {"SLAWATCH_TEST_DB_NAME", "CELERY_TASK_ALWAYS_EAGER", "SLAWATCH_DEMO",
                    "STATIC_ROOT"}
@@ -62,7 +62,7 @@ def test_migrations_run_once_before_web_worker_and_beat(compose):
 
 def test_every_service_has_a_health_check_and_data_lives_in_volumes(compose):
     services = compose["services"]
-    for name in ("db", "redis", "web", "worker", "beat"):
+    for name in ("db", "redis", "web", "worker", "beat", "sweeper"):
         assert services[name]["healthcheck"]["test"], name
     assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
     assert "redisdata:/data" in services["redis"]["volumes"]

@@ -102,7 +102,7 @@ def test_make_run_reaches_live_escalations_and_ctrl_c_stops_everything(tmp_path,
         assert "Slack (local sink)" in page
         assert get(f"{base}/readyz")[0] == 200
         children = [int(pid) for pid in (tmp_path / "var" / "run.pids").read_text().split()]
-        assert len(children) == 4  # web, worker, beat, simulator
+        assert len(children) == 5  # web, worker, beat, sweeper, simulator
     finally:
         proc.send_signal(signal.SIGINT)  # what Ctrl-C delivers
         try:

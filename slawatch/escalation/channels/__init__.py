@@ -4,14 +4,16 @@ No Django here; deliver.py is the one choke point that records outcomes."""
 
 
 class DeliveryError(Exception):
-    """A send that did not succeed. `permanent` decides retry versus fail-now."""
+    """A send that did not succeed. `permanent` decides retry versus fail-now;
+    `maybe_sent` says the message may have arrived all the same (no answer was read)."""
 
     permanent = False
 
-    def __init__(self, message, *, status_code=None, retry_after=None):
+    def __init__(self, message, *, status_code=None, retry_after=None, maybe_sent=False):
         super().__init__(message)
         self.status_code = status_code
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
 
 
 class TransientError(DeliveryError):

@@ -57,7 +57,7 @@ def message(f: dict) -> tuple[str, str, str]:
 
 
 def digest_message(d: dict) -> tuple[str, str, str]:
-    subject = f"[slawatch] SLA digest: {d['count']} escalation{'s' if d['count'] != 1 else ''}"
+    subject = f"[slawatch] {d['title']}"
     parts = [f"{STAGE_TITLE[item['stage']]}\n{_text_block(item)}" for item in d["items"]]
     html_parts = [f"<h3>{escape(STAGE_TITLE[i['stage']])}</h3>{_html_block(i)}" for i in d["items"]]
     if d["more"]:

@@ -5,6 +5,11 @@ URL slawatch.outbound allows) and the bot token's
 `chat.postMessage` to a person (their user id opens a DM) or a channel id.
 slack_sdk's own retry handlers are switched off: the outbox retries with backoff
 and records every attempt, so a retry never hides inside one attempt.
+
+Every bot-token post carries Slack message metadata naming the escalation
+(`metadata(escalation_id)`), so a send whose outcome was lost (the process died, the
+answer timed out) can be looked up in the conversation's history (`was_posted`)
+before it is sent again. Incoming webhooks have no such read-back.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ HEADER_MAX, FIELD_MAX, SECTION_MAX, BUTTON_MAX = 150, 2000, 3000, 75
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                     "request_timeout", "team_added_to_org"}
 ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # Slack's error codes: invalid_payload, ...
+# Message metadata: the event type our posts carry, and how far back a lost send is looked
+# for (history pages of HISTORY_PAGE_SIZE messages, at most HISTORY_MAX_PAGES of them).
+METADATA_EVENT_TYPE = "slawatch_escalation"
+HISTORY_PAGE_SIZE, HISTORY_MAX_PAGES = 200, 10
 HEAT_ICON = {"hot": ":fire:", "warm": ":sunny:", "cold": ":snowflake:"}
 STAGE_TITLE = {"warning": "Lead SLA at risk", "breach": "Lead SLA breached",
                "reminder": "Lead SLA still breached"}
@@ -114,8 +123,9 @@ def payload(f: dict) -> dict:
 
 
 def digest_payload(d: dict) -> dict:
-    """One summary instead of a message per escalation; stays under Slack's 50 blocks."""
-    title = f"SLA digest: {d['count']} escalation{'s' if d['count'] != 1 else ''}"
+    """One summary instead of a message per escalation (a digest or a catch-up); stays
+    under Slack's 50 blocks."""
+    title = d["title"]
     blocks = [{"type": "header", "text": {"type": "plain_text", "text": _cut(title, HEADER_MAX)}}]
     for item in d["items"]:
         line = f"*{STAGE_TITLE[item['stage']]}* · " + _lead_field(item).replace("*Lead:*\n", "")
@@ -164,26 +174,77 @@ def _code_suffix(text) -> str:
     return f": {code}" if ERROR_CODE.fullmatch(code) else ""
 
 
-def post_message(token: str, base_url: str, channel: str, body: dict, timeout: int) -> None:
-    """chat.postMessage with the bot token; {"ok": false, "error": ...} is classified."""
-    client = WebClient(token=token, base_url=base_url.rstrip("/") + "/", timeout=timeout,
-                       retry_handlers=[])
+def metadata(escalation_id: int) -> dict:
+    """The message metadata naming the escalation a post is for."""
+    return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"escalation_id": escalation_id}}
+
+
+def _client(token: str, base_url: str, timeout: int) -> WebClient:
+    return WebClient(token=token, base_url=base_url.rstrip("/") + "/", timeout=timeout,
+                     retry_handlers=[])
+
+
+def post_message(token: str, base_url: str, channel: str, body: dict, timeout: int,
+                 escalation_id: int | None = None) -> None:
+    """chat.postMessage with the bot token; {"ok": false, "error": ...} is classified.
+    A failure without a readable answer (reset, timed out) may still have posted the
+    message: it is marked `maybe_sent`, and the next attempt looks in the history first."""
+    extra = {"metadata": metadata(escalation_id)} if escalation_id is not None else {}
     try:
-        client.chat_postMessage(channel=channel, **body)
+        _client(token, base_url, timeout).chat_postMessage(channel=channel, **body, **extra)
     except SlackApiError as exc:
-        raise _classify_api_error(exc) from None
-    except OSError as exc:
+        raise _classify_api_error(exc, "chat.postMessage") from None
+    except ConnectionRefusedError as exc:  # nothing reached Slack
         raise TransientError(f"slack API unreachable: {exc}") from None
+    except OSError as exc:  # reset or timed out: the request may have been read
+        raise TransientError(f"slack API unreachable: {exc}", maybe_sent=True) from None
     except ValueError as exc:  # a non-JSON body from a proxy in between
-        raise TransientError(f"slack API answered something unreadable: {exc}") from None
+        raise TransientError(f"slack API answered something unreadable: {exc}",
+                             maybe_sent=True) from None
 
 
-def _classify_api_error(exc: SlackApiError):
+def _has_escalation(message: dict, escalation_id: int) -> bool:
+    meta = message.get("metadata") or {}
+    return (meta.get("event_type") == METADATA_EVENT_TYPE
+            and (meta.get("event_payload") or {}).get("escalation_id") == escalation_id)
+
+
+def was_posted(token: str, base_url: str, channel: str, escalation_id: int, oldest: float,
+               timeout: int) -> bool:
+    """Whether the conversation holds a message, posted since `oldest` (epoch seconds),
+    whose metadata names the escalation: conversations.history with include_all_metadata,
+    as Slack documents for reading metadata back. A user id is first turned into the id
+    of the bot's DM with them (conversations.open), since history is per conversation."""
+    client = _client(token, base_url, timeout)
+    method = "conversations.open"
+    try:
+        if channel[:1] in ("U", "W"):
+            channel = client.conversations_open(users=channel)["channel"]["id"]
+        method, cursor = "conversations.history", None
+        for _ in range(HISTORY_MAX_PAGES):
+            page = client.conversations_history(
+                channel=channel, oldest=f"{oldest:.6f}", include_all_metadata=True,
+                limit=HISTORY_PAGE_SIZE, cursor=cursor)
+            if any(_has_escalation(m, escalation_id) for m in page.get("messages") or []):
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
+        return False
+    except SlackApiError as exc:
+        raise _classify_api_error(exc, method) from None
+    except (OSError, ValueError) as exc:
+        raise TransientError(f"slack {method} failed: {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:  # not Slack's documented shape
+        raise PermanentError(f"slack {method} answered an unexpected shape: {exc!r}") from None
+
+
+def _classify_api_error(exc: SlackApiError, method: str):
     response = exc.response
     status = getattr(response, "status_code", None) or 0
     data = getattr(response, "data", None)
     error = data.get("error") if isinstance(data, dict) else None
-    message = f"slack chat.postMessage HTTP {status}{_code_suffix(error)}"
+    message = f"slack {method} HTTP {status}{_code_suffix(error)}"
     if status in (408, 429) or status >= 500 or error in TRANSIENT_ERRORS:
         return TransientError(message, status_code=status,
                               retry_after=retry_after_seconds(getattr(response, "headers", None)))
