@@ -1,4 +1,4 @@
-"""Two set-based writes the ORM cannot express cheaply, for the sweep's hot path.
+"""Set-based writes the ORM cannot express cheaply, for the sweep's and the inbox's hot paths.
 
 - `update_returning`: an ORM-built UPDATE plus `RETURNING id`, so a batch claim learns
   in one round trip which rows it won (queryset.update() only returns a count).
@@ -6,7 +6,10 @@
   `bulk_update` builds a CASE WHEN per field and row, which is most of a 1,000-row
   sweep's time (docs/BENCHMARKS.md).
 
-Both work on PostgreSQL and on SQLite >= 3.35 (UPDATE FROM since 3.33, RETURNING since
+- `insert_new`: `INSERT … ON CONFLICT DO NOTHING RETURNING`, so a batch insert learns
+  which rows were new (bulk_create(ignore_conflicts=True) cannot tell).
+
+All work on PostgreSQL and on SQLite >= 3.35 (UPDATE FROM since 3.33, RETURNING since
 3.35; VALUES columns are named column1, column2, … on both).
 """
 
@@ -59,3 +62,28 @@ def update_rows(model, fields: list[str], rows: dict) -> None:
             cursor.execute(
                 f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row_sql] * len(chunk))}) "
                 f"AS v WHERE {table}.{quote(pk.column)} = v.column1", params)
+
+
+def insert_new(model, rows: list, *, conflict: tuple[str, ...], returning: str) -> list:
+    """Insert the rows not conflicting with stored ones on the `conflict` fields (a unique
+    constraint); returns the `returning` field's value of each row inserted."""
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    target = ", ".join(quote(opts.get_field(name).column) for name in conflict)
+    inserted = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start:start + _CHUNK]
+            params = [f.get_db_prep_save(f.pre_save(row, True), connection)
+                      for row in chunk for f in fields]
+            cursor.execute(
+                f"INSERT INTO {quote(opts.db_table)} ({columns}) "
+                f"VALUES {', '.join([placeholders] * len(chunk))} "
+                f"ON CONFLICT ({target}) DO NOTHING "
+                f"RETURNING {quote(opts.get_field(returning).column)}", params)
+            inserted += [row[0] for row in cursor.fetchall()]
+    return inserted

@@ -10,10 +10,11 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from slawatch import bulksql
 from slawatch.ingest.adapters import generic, hubspot, pipedrive, salesforce
 from slawatch.ingest.adapters.common import InboxItem
 from slawatch.ingest.clients import HubSpotClient
@@ -42,36 +43,12 @@ def inbox_store(source: str, items: list[InboxItem]) -> int:
     return len(items)
 
 
-_INSERT_CHUNK = 500  # rows per statement: well under SQLite's bound-parameter limit
-
-
 def _insert_new(rows: list[CrmEvent]) -> int:
-    """Store the rows not already in the inbox and return how many were new.
-
-    One `INSERT … ON CONFLICT DO NOTHING RETURNING` per chunk (SQLite >= 3.35 and
-    PostgreSQL): the database says which rows were new, so counting duplicates costs no
-    extra query on the webhook's hot path. Written out because bulk_create(
-    ignore_conflicts=True) cannot tell how many rows it stored.
-    """
-    opts = CrmEvent._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
-    connection = connections[router.db_for_write(CrmEvent)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    stored = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            chunk = rows[start:start + _INSERT_CHUNK]
-            params = [f.get_db_prep_save(f.pre_save(row, True), connection)
-                      for row in chunk for f in fields]
-            cursor.execute(
-                f"INSERT INTO {quote(opts.db_table)} ({columns}) "
-                f"VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT ({quote('source')}, {quote('event_id')}) DO NOTHING "
-                f"RETURNING {quote(opts.pk.column)}", params)
-            stored += len(cursor.fetchall())
-    return stored
+    """Store the rows not already in the inbox and return how many were new: the database
+    says which rows were new, so counting duplicates costs no extra query on the webhook's
+    hot path."""
+    return len(bulksql.insert_new(CrmEvent, rows, conflict=("source", "event_id"),
+                                  returning="id"))
 
 
 INBOX_WAKE_KEY = "slawatch:inbox:wake"
