@@ -86,7 +86,7 @@ def test_a_claim_whose_row_changed_after_the_read_takes_nothing(db, monkeypatch)
 
     def filter_with_a_rival(*args, **kwargs):
         # Between our read and our conditional UPDATE, another drain wins the row.
-        if "pk" in kwargs and not rival:
+        if "pk__in" in kwargs and not rival:
             rival.append(None)
             rival[0] = services.claim_fresh()
         return real_filter(*args, **kwargs)
@@ -104,7 +104,7 @@ def test_a_drain_that_loses_a_batch_takes_the_next_one(db, monkeypatch):
 
     def filter_with_a_rival(*args, **kwargs):
         # The first time we try to claim, a rival drain claims the first batch of two.
-        if "pk" in kwargs and not raced:
+        if "pk__in" in kwargs and not raced:
             raced.append(None)
             raced[0] = services.claim_fresh(limit=2)
         return real_filter(*args, **kwargs)
