@@ -64,30 +64,31 @@ def apply_events(events: Iterable[DomainEvent], now: datetime | None = None) -> 
     if not by_lead:
         return []
     with transaction.atomic():
-        leads = _locked_leads(sorted(by_lead))
+        leads, created = _locked_leads(sorted(by_lead))
         fresh = _store_events(leads, by_lead)
         _bring_up_to_date([leads[key] for key in sorted(by_lead) if leads[key].pk in fresh],
-                          fresh, now or timezone.now())
+                          fresh, now or timezone.now(), created)
     return [leads[key] for key in by_lead]
 
 
 def _locked_leads(keys):
     """The leads for (crm, external id) keys, created when new, locked in primary-key
-    order. PostgreSQL: one lead's events are applied by one transaction at a time.
+    order; and the ids of those this call created. PostgreSQL: one lead's events are applied by one transaction at a time.
     SQLite runs IMMEDIATE transactions (settings), which already serialize every writer."""
     def found():
         rows = Lead.objects.filter(external_id__in={e for _, e in keys},
                                    crm__in={c for c, _ in keys}).values_list("crm", "external_id", "pk")
         return {(crm, external_id): pk for crm, external_id, pk in rows}
-    pks = found()
+    pks, created = found(), set()
     missing = [key for key in keys if key not in pks]
     if missing:  # in key order, so two workers creating the same leads cannot deadlock
-        Lead.objects.bulk_create([Lead(crm=crm, external_id=external_id)
-                                  for crm, external_id in missing], ignore_conflicts=True)
+        created = set(bulksql.insert_new(
+            Lead, [Lead(crm=crm, external_id=external_id) for crm, external_id in missing],
+            conflict=("crm", "external_id"), returning="id"))
         pks = found()
     locked = Lead.objects.select_for_update().filter(
         pk__in=[pks[key] for key in keys]).order_by("pk")
-    return {(lead.crm, lead.external_id): lead for lead in locked}
+    return {(lead.crm, lead.external_id): lead for lead in locked}, created
 
 
 def _store_events(leads, by_lead) -> dict[int, list[d.Fact]]:
@@ -135,7 +136,7 @@ class _Lookups:
                          prior=prior or {})
 
 
-def _bring_up_to_date(leads, fresh, now):
+def _bring_up_to_date(leads, fresh, now, created=frozenset()):
     lookups, outcomes, again = _Lookups(), [], []
     tails, rows = _load_tails([lead for lead in leads if lead.derivation is not None], fresh)
     for lead in leads:
@@ -147,7 +148,7 @@ def _bring_up_to_date(leads, fresh, now):
         else:
             outcomes.append(_Outcome(lead, step.attrs, step.carry, step.handoffs, step.touches,
                                      step.opportunities, handoff_rows=rows.get(lead.pk, [])))
-    outcomes += _derive_all(again, lookups, now)
+    outcomes += _derive_all(again, lookups, now, {pk: fresh[pk] for pk in created})
     _write(outcomes, now)
 
 
@@ -253,19 +254,25 @@ class _Outcome:
     plan: d.LeadPlan | None = None
 
 
-def _derive_all(leads, lookups, now) -> list[_Outcome]:
-    """The reference path: derive each lead from all its events (derive.derive)."""
+def _derive_all(leads, lookups, now, new_leads=None) -> list[_Outcome]:
+    """The reference path: derive each lead from all its events (derive.derive).
+    `new_leads` maps leads created by this transaction to their events: nothing else is
+    stored for them, so there is nothing to read."""
     if not leads:
         return []
-    ids = [lead.pk for lead in leads]
     facts, handoffs, touches = defaultdict(list), defaultdict(list), defaultdict(list)
-    for lead_id, key, type_, occurred_at, data in LeadEvent.objects.filter(
-            lead_id__in=ids).values_list("lead_id", "key", "type", "occurred_at", "data"):
-        facts[lead_id].append(d.Fact(key, type_, occurred_at, data))
-    for handoff in Handoff.objects.filter(lead_id__in=ids).prefetch_related("milestones"):
-        handoffs[handoff.lead_id].append(handoff)
-    for touch in Touch.objects.filter(lead_id__in=ids):
-        touches[touch.lead_id].append(touch)
+    new = {lead.pk for lead in leads if lead.pk in (new_leads or {})}
+    for pk in new:
+        facts[pk] = list(new_leads[pk])
+    ids = [lead.pk for lead in leads if lead.pk not in new]
+    if ids:
+        for lead_id, key, type_, occurred_at, data in LeadEvent.objects.filter(
+                lead_id__in=ids).values_list("lead_id", "key", "type", "occurred_at", "data"):
+            facts[lead_id].append(d.Fact(key, type_, occurred_at, data))
+        for handoff in Handoff.objects.filter(lead_id__in=ids).prefetch_related("milestones"):
+            handoffs[handoff.lead_id].append(handoff)
+        for touch in Touch.objects.filter(lead_id__in=ids):
+            touches[touch.lead_id].append(touch)
     outcomes = []
     for lead in leads:
         ctx = lookups.context(lead, now, _prior_state(handoffs[lead.pk]))
@@ -327,20 +334,21 @@ def _write_leads(outcomes, now):
 
 def _write_handoffs(outcomes, now) -> dict:
     """Handoffs and their milestones; returns (lead id, start) -> stored handoff."""
-    created, changed, stale, by_start, pending = [], [], [], {}, []
+    created, changed, stale, by_start, pending = [], defaultdict(list), [], {}, []
     for outcome in outcomes:
         existing = {h.handed_off_at: h for h in outcome.handoff_rows}
         for hp in outcome.handoffs:
             handoff = existing.pop(hp.handed_off_at, None) or Handoff(
                 lead=outcome.lead, handed_off_at=hp.handed_off_at)
-            before = {name: getattr(handoff, name) for name in HANDOFF_FIELDS}
-            for name in HANDOFF_FIELDS:
+            fields = tuple(name for name in HANDOFF_FIELDS
+                           if getattr(handoff, name) != getattr(hp, name))
+            for name in fields:
                 setattr(handoff, name, getattr(hp, name))
             if handoff.pk is None:
                 created.append(handoff)
-            elif any(before[name] != getattr(handoff, name) for name in HANDOFF_FIELDS):
+            elif fields:
                 handoff.updated_at = now
-                changed.append(handoff)
+                changed[fields + ("updated_at",)].append(handoff)  # only what changed
             by_start[(outcome.lead.pk, hp.handed_off_at)] = handoff
             pending.append((handoff, hp))
         if outcome.complete:
@@ -349,11 +357,12 @@ def _write_handoffs(outcomes, now) -> dict:
         Handoff.objects.filter(pk__in=[h.pk for h in stale]).delete()
     if created:
         bulk_create_with_history(created, Handoff)
+    for fields, handoffs in changed.items():
+        bulksql.update_rows(Handoff, list(fields),
+                            {h.pk: tuple(getattr(h, n) for n in fields) for h in handoffs})
     if changed:
-        bulksql.update_rows(Handoff, [*HANDOFF_FIELDS, "updated_at"],
-                            {h.pk: tuple(getattr(h, n) for n in (*HANDOFF_FIELDS, "updated_at"))
-                             for h in changed})
-        Handoff.history.bulk_history_create(changed, update=True)
+        Handoff.history.bulk_history_create([h for group in changed.values() for h in group],
+                                            update=True)
     _write_milestones(pending, set(map(id, created)))
     return by_start
 
