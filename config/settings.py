@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "slawatch.escalation",
     "slawatch.quality",
     "slawatch.reports",
+    "slawatch.access",
     "slawatch.api",
     "slawatch.ops",
     "slawatch.demo",

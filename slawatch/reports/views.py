@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from slawatch.reports import charts, params, scoping, selectors
+from slawatch.access import scoping
+from slawatch.reports import charts, params, selectors
 from slawatch.reports.families import FAMILIES
 
 PERCENT_COLUMNS = {"compliance", "touched_rate", "never_touched_rate", "dropped_rate",
