@@ -1,10 +1,12 @@
-"""A loopback HubSpot CRM search API holding N changed contacts.
+"""A loopback HubSpot CRM API holding N changed contacts and M engagements.
 
 POST /crm/v3/objects/{type}/search with a GTE filter on the modification property,
 ascending sort, `limit` (max 200) and `after`; `total`, `results`, `paging.next.after`.
-Like HubSpot it refuses to page past 10,000 results (400) and answers 429 with
-Retry-After above 5 requests per second. Engagement searches (calls, emails,
-meetings) are empty. Every call is recorded.
+Calls, emails and meetings (40 / 40 / 20 % of M) are searched the same way, each made
+by the contact's owner a few minutes after the contact was assigned, and POST
+/crm/v4/associations/{type}/contacts/batch/read (at most 1,000 inputs) names each one's
+contact. Like HubSpot it refuses to page past 10,000 results (400) and answers 429 with
+Retry-After above 5 requests per second (every request counts). Every call is recorded.
 """
 
 from __future__ import annotations
@@ -26,12 +28,27 @@ def iso(ms: int) -> str:
 
 
 class HubSpotFake:
+    KINDS = {"calls": 0.4, "emails": 0.4, "meetings": 0.2}
+
     def __init__(self, contacts: int, span_ms: int, end_ms: int | None = None,
-                 owner: str = "81234567"):
+                 owner: str = "81234567", engagements: int = 0):
         end_ms = end_ms or int(time.time() * 1000) - 60_000
         step = span_ms / contacts
         self.modified = [int(end_ms - span_ms + i * step) for i in range(contacts)]
         self.owner = owner
+        # kind -> [(modified ms, engagement number)], ascending; engagement n touches
+        # contact n % contacts, 2-20 minutes after it was modified (within the span)
+        self.engagements: dict[str, list[tuple[int, int]]] = {}
+        first = 0
+        for kind, share in self.KINDS.items():
+            count = int(engagements * share) if kind != "meetings" else engagements - first
+            rows = []
+            for n in range(first, first + count):
+                contact = n % contacts
+                at = min(self.modified[contact] + (2 + n % 19) * 60_000, end_ms)
+                rows.append((at, n))
+            self.engagements[kind] = sorted(rows)
+            first += count
         self.calls: list[tuple[float, str, int]] = []  # (time, path, status)
         self._recent: deque = deque()
         self._lock = threading.Lock()
@@ -68,9 +85,29 @@ class HubSpotFake:
             self._recent.append(now)
             return False
 
+    def _engagement(self, kind: str, row: tuple[int, int]) -> dict:
+        ms, n = row
+        eid = str(70_000_000_000 + n)
+        return {"id": eid, "properties": {"hs_object_id": eid, "hs_timestamp": iso(ms),
+                                          "hs_lastmodifieddate": iso(ms),
+                                          "hubspot_owner_id": self.owner},
+                "createdAt": iso(ms), "updatedAt": iso(ms), "archived": False}
+
+    def associations(self, object_type: str, body: dict) -> tuple[int, dict]:
+        inputs = body.get("inputs", [])
+        if len(inputs) > 1000:
+            return 400, {"status": "error", "category": "VALIDATION_ERROR",
+                         "message": "a batch read takes at most 1000 inputs"}
+        contacts = len(self.modified)
+        results = [{"from": {"id": i["id"]},
+                    "to": [{"toObjectId": 60_000_000_000 + (int(i["id"]) - 70_000_000_000) % contacts,
+                            "associationTypes": []}]} for i in inputs]
+        return 200, {"status": "COMPLETE", "results": results}
+
     def search(self, object_type: str, body: dict) -> tuple[int, dict]:
         if object_type != "contacts":
-            return 200, {"total": 0, "results": []}
+            return self._search_rows(self.engagements.get(object_type, []), body,
+                                     lambda row: self._engagement(object_type, row))
         since = 0
         for group in body.get("filterGroups", []):
             for f in group.get("filters", []):
@@ -89,6 +126,24 @@ class HubSpotFake:
             page["paging"] = {"next": {"after": str(after + limit)}}
         return 200, page
 
+    def _search_rows(self, rows, body, render) -> tuple[int, dict]:
+        since = 0
+        for group in body.get("filterGroups", []):
+            for f in group.get("filters", []):
+                if f.get("operator") == "GTE":
+                    since = int(f["value"])
+        limit = min(int(body.get("limit", 10)), PAGE_MAX)
+        after = int(body.get("after") or 0)
+        if after >= RESULT_CAP:
+            return 400, {"status": "error", "category": "VALIDATION_ERROR",
+                         "message": "paging beyond 10,000 results is not supported"}
+        start = bisect.bisect_left(rows, (since, -1))
+        first, last = start + after, min(start + after + limit, len(rows))
+        page = {"total": len(rows) - start, "results": [render(r) for r in rows[first:last]]}
+        if last < len(rows):
+            page["paging"] = {"next": {"after": str(after + limit)}}
+        return 200, page
+
     def _handler(self):
         fake = self
 
@@ -103,7 +158,10 @@ class HubSpotFake:
                         "message": "You have reached your secondly limit."}, {"Retry-After": "1"}
                 else:
                     parts = self.path.split("/")  # /crm/v3/objects/<type>/search
-                    status, payload = fake.search(parts[4], json.loads(raw or b"{}"))
+                    if parts[2:4] == ["v4", "associations"]:  # /crm/v4/associations/<type>/…
+                        status, payload = fake.associations(parts[4], json.loads(raw or b"{}"))
+                    else:
+                        status, payload = fake.search(parts[4], json.loads(raw or b"{}"))
                     extra = {}
                 with fake._lock:
                     fake.calls.append((time.time(), self.path, status))

@@ -7,11 +7,17 @@ gunicorn (`-w 2`, sync). Order alternates between rounds. Figures: events/s acce
 (2xx), p50/p99, slawatch/ceiling; then rows counted (every accepted event stored).
 
 The worker is stopped while wrk runs (on 2 cores it would compete with the web
-processes only during slawatch's turn, which would flatter the ceiling). Afterwards
-a fixed batch of events is posted and a real worker drains it: received = stored =
-processed.
+processes only during slawatch's turn, which would flatter the ceiling).
 
-    .venv/bin/python -m bench.ingest_bench [--rounds 3] [--seconds 10]
+Then the processing check: wrk posts generic events on distinct leads for
+`--process-seconds` (16 connections, worker stopped: the accepted rate), then real
+workers (`-c 2`) and beat drain that backlog; the sustained processing rate (events
+processed per second between the first and the last `processed_at`) is compared with
+that accepted rate, in the same run (goal: at least 0.7). Last, a fixed batch of
+events is posted and drained: received = stored = processed.
+
+    .venv/bin/python -m bench.ingest_bench [--rounds 3] [--seconds 10] [--process-seconds 20]
+    .venv/bin/python -m bench.ingest_bench --rounds 0     # the processing and drain checks only
 """
 
 from __future__ import annotations
@@ -94,15 +100,54 @@ def post_fixed(count_: int, run: str) -> int:
         return sum(pool.map(send, chunks))
 
 
-def drain_check(procs: stack.Procs, run: str, n: int, limit_s: float = 300) -> dict:
-    """Post n events, start a worker, wait (bounded) until every one is processed."""
-    flush()  # the measured runs' backlog is counted already; drain a clean inbox
-    accepted = post_fixed(n, run)
+def processing_check(procs: stack.Procs, seconds: int, limit_s: float = 900) -> dict:
+    """Accept generic events on distinct leads with the worker stopped, then let real
+    workers drain them; compare the sustained processing rate with the accepted rate."""
+    flush()
+    # the bench's rep and policy, so every event opens a handoff with its milestone
+    procs.manage("shell", "-c", "from bench.seed import cast; cast()")
+    run = f"proc{int(time.time())}"
+    path = loadgen.scratch("process.txt")
+    loadgen.write_generic(path, run, 60_000)
+    accepted = loadgen.wrk(path, "/webhooks/events/", connections=16, seconds=seconds)
+    accepted_rate = accepted["ok"] / accepted["seconds"]
     where = f"source='generic' AND event_id LIKE '%{run}-%'"
     stored = count("ingest_crmevent", where)
     t0 = time.monotonic()
     procs.worker()
     procs.beat()
+    processed = 0
+    while time.monotonic() - t0 < limit_s:
+        processed = count("ingest_crmevent", where + " AND status='processed'")
+        if processed >= stored:
+            break
+        time.sleep(1)
+    took = time.monotonic() - t0
+    stored = count("ingest_crmevent", where)  # requests in flight when wrk stopped included
+    span = float(stack.psql(
+        "SELECT EXTRACT(EPOCH FROM max(processed_at) - min(processed_at)) FROM ingest_crmevent "
+        f"WHERE {where} AND status='processed'").strip() or 0)
+    handoffs = count("leads_handoff h JOIN leads_lead l ON l.id = h.lead_id",
+                     f"l.external_id LIKE '{run}-L%'")
+    sustained = processed / span if span else None
+    return {"accepted": accepted["ok"], "accepted_events_per_s": round(accepted_rate, 1),
+            "non_2xx": accepted["bad"], "stored": stored, "processed": processed,
+            "handoffs": handoffs, "wall_seconds_from_worker_start": round(took, 1),
+            "processing_seconds_first_to_last": round(span, 1),
+            "processed_events_per_s": round(sustained, 1) if sustained else None,
+            "processed_over_accepted": round(sustained / accepted_rate, 3) if sustained else None}
+
+
+def drain_check(procs: stack.Procs, run: str, n: int, limit_s: float = 300) -> dict:
+    """Post n events to the running worker, wait (bounded) until every one is processed."""
+    flush()  # the measured runs' backlog is counted already; drain a clean inbox
+    accepted = post_fixed(n, run)
+    where = f"source='generic' AND event_id LIKE '%{run}-%'"
+    stored = count("ingest_crmevent", where)
+    t0 = time.monotonic()
+    if "worker" not in procs.procs:
+        procs.worker()
+        procs.beat()
     processed = 0
     while time.monotonic() - t0 < limit_s:
         processed = count("ingest_crmevent", where + " AND status='processed'")
@@ -146,6 +191,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--drain", type=int, default=1000, help="events for the drain check")
+    parser.add_argument("--process-seconds", type=int, default=20,
+                        help="seconds of accepted events the processing check drains")
     args = parser.parse_args(argv)
     stack.servers_up()
     results = []
@@ -169,9 +216,17 @@ def main(argv=None) -> int:
                           f" | ratio {res['ratio']:.2f} | accepted {res['accepted_events']}"
                           f" stored {res['stored']} non-2xx {res['slawatch']['bad']}", flush=True)
         web_rss = {pid: stack.peak_rss_kib(pid) for pid in procs.children("web")}
+        processing = processing_check(procs, args.process_seconds)
+        generic = [r["slawatch"]["events_per_s"] for r in results
+                   if r["kind"] == "generic" and r["conns"] == 16]
+        if generic and processing["processed_events_per_s"]:
+            processing["processed_over_rounds_generic_16"] = round(
+                processing["processed_events_per_s"] / statistics.median(generic), 3)
+        print(f"processing: {json.dumps(processing)}", flush=True)
         drain = drain_check(procs, f"drain{int(time.time())}", args.drain)
     summary = {"runs": summarize(results), "web_worker_peak_rss_mib":
-               {str(k): round(v / 1024, 1) for k, v in web_rss.items()}, "drain": drain}
+               {str(k): round(v / 1024, 1) for k, v in web_rss.items()},
+               "processing": processing, "drain": drain}
     print(json.dumps(summary, indent=2))
     out = stack.VAR / "results"
     out.mkdir(exist_ok=True)

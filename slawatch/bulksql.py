@@ -1,4 +1,4 @@
-"""Two set-based writes the ORM cannot express cheaply, for the sweep's hot path.
+"""Set-based writes the ORM cannot express cheaply, for the sweep's and the inbox's hot paths.
 
 - `claim_rows`: one conditional `UPDATE … FROM (VALUES …) … RETURNING id`: each row is
   matched on the values it was read with, and the statement says which rows it won
@@ -7,10 +7,14 @@
   `bulk_update` builds a CASE WHEN per field and row, which is most of a 1,000-row
   sweep's time (docs/BENCHMARKS.md).
 
-Both are plain SQL written here, built only from documented pieces (`Field.db_type`,
-`Field.get_db_prep_save`, `connection.ops.quote_name`, a cursor), so no Django upgrade
-can change what they send. They run on PostgreSQL and on SQLite >= 3.35 (UPDATE FROM
-since 3.33, RETURNING since 3.35; VALUES columns are named column1, column2, … on both).
+- `insert_new`: `INSERT … ON CONFLICT DO NOTHING RETURNING`, so a batch insert learns
+  which rows were new (bulk_create(ignore_conflicts=True) cannot tell).
+
+All are plain SQL written here, built only from documented pieces (`Field.db_type`,
+`Field.get_db_prep_save`, `Field.pre_save`, `connection.ops.quote_name`, a cursor), so no
+Django upgrade can change what they send. They run on PostgreSQL and on SQLite >= 3.35
+(UPDATE FROM since 3.33, RETURNING since 3.35; VALUES columns are named column1, column2,
+… on both).
 """
 
 from __future__ import annotations
@@ -80,3 +84,28 @@ def update_rows(model, fields: list[str], rows: dict) -> None:
     sets = [f"{quote(f.column)} = v.column{i + 2}" for i, f in enumerate(targets)]
     _run(model, sets, [], [model._meta.pk, *targets], 1,
          [(key, *vals) for key, vals in rows.items()], returning=False)
+
+
+def insert_new(model, rows: list, *, conflict: tuple[str, ...], returning: str) -> list:
+    """Insert the rows not conflicting with stored ones on the `conflict` fields (a unique
+    constraint); returns the `returning` field's value of each row inserted."""
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    target = ", ".join(quote(opts.get_field(name).column) for name in conflict)
+    inserted = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start:start + _CHUNK]
+            params = [f.get_db_prep_save(f.pre_save(row, True), connection)
+                      for row in chunk for f in fields]
+            cursor.execute(
+                f"INSERT INTO {quote(opts.db_table)} ({columns}) "
+                f"VALUES {', '.join([placeholders] * len(chunk))} "
+                f"ON CONFLICT ({target}) DO NOTHING "
+                f"RETURNING {quote(opts.get_field(returning).column)}", params)
+            inserted += [row[0] for row in cursor.fetchall()]
+    return inserted

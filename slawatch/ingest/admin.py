@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
+from django.utils import timezone
 
-from slawatch.ingest import services
+from slawatch.ingest import selectors, services
 from slawatch.ingest.models import CrmEvent, CrmEventStatus, PollCursor
 
 
@@ -48,5 +49,28 @@ class CrmEventAdmin(admin.ModelAdmin):
 
 @admin.register(PollCursor)
 class PollCursorAdmin(admin.ModelAdmin):
-    list_display = ["stream", "position", "last_run_at", "last_error"]
-    readonly_fields = ["last_run_at", "last_error"]
+    list_display = ["stream", "first_sync", "position", "last_run_at", "last_error"]
+    readonly_fields = ["first_sync", "waiting", "last_run_at", "last_error", "sync_stored",
+                       "sync_total", "first_synced_at"]
+
+    @admin.display(description="first sync")
+    def first_sync(self, obj):
+        """How far the first poll of this stream has got (it may take a while on a large
+        portal: the CRM's API is rate-limited)."""
+        if obj.first_synced_at:
+            return f"done {timezone.localtime(obj.first_synced_at):%Y-%m-%d %H:%M}"
+        if obj.sync_total:
+            percent = 100 * obj.sync_stored // obj.sync_total
+            return f"{obj.sync_stored:,} of {obj.sync_total:,} records ({percent} %)"
+        return "not started" if obj.last_run_at is None else "starting"
+
+    @admin.display(description="polled records waiting to be processed")
+    def waiting(self, obj):
+        return selectors.polled_events_waiting(obj.stream)
+
+    def changelist_view(self, request, extra_context=None):
+        waiting = selectors.polled_events_waiting_by_crm()
+        if waiting:
+            self.message_user(request, "Polled records waiting to be processed: " + ", ".join(
+                f"{crm} {count:,}" for crm, count in sorted(waiting.items())), messages.INFO)
+        return super().changelist_view(request, extra_context)

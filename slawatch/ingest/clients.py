@@ -86,6 +86,9 @@ def _json_or_error(response, what):
     return response.json()
 
 
+ASSOCIATION_BATCH = 1000  # HubSpot's cap on one association batch read (since 2025-02)
+
+
 class HubSpotClient(ApiClient):
     min_interval = 0.21  # search allows 5 requests a second per account; a little margin
 
@@ -111,10 +114,10 @@ class HubSpotClient(ApiClient):
     def associated_contacts(self, object_type, ids) -> dict[str, list[str]]:
         """engagement id -> associated contact ids (associations v4 batch read)."""
         ids, found = [str(i) for i in ids], {}
-        for start in range(0, len(ids), 100):  # keep each batch within HubSpot's input cap
+        for start in range(0, len(ids), ASSOCIATION_BATCH):
             response = self.request(
                 "POST", f"/crm/v4/associations/{object_type}/contacts/batch/read",
-                json={"inputs": [{"id": i} for i in ids[start:start + 100]]})
+                json={"inputs": [{"id": i} for i in ids[start:start + ASSOCIATION_BATCH]]})
             payload = _json_or_error(response, f"HubSpot {object_type} associations")
             found.update({str(row["from"]["id"]): [str(t["toObjectId"]) for t in row.get("to", [])]
                           for row in payload.get("results", [])})
@@ -165,11 +168,13 @@ class SalesforceClient(ApiClient):
             response = self.request("GET", path_or_url, **kwargs)
         return _json_or_error(response, "Salesforce query")
 
-    def query_pages(self, soql):
-        """Yield each page's records, following nextRecordsUrl."""
+    def query_pages(self, soql, with_total=False):
+        """Yield each page's records (with the query's totalSize if asked), following
+        nextRecordsUrl."""
         page = self._get(f"/services/data/v{self.api_version}/query", params={"q": soql})
+        total = int(page.get("totalSize") or 0)
         while True:
-            yield page.get("records", [])
+            yield (page.get("records", []), total) if with_total else page.get("records", [])
             if page.get("done", True) or not page.get("nextRecordsUrl"):
                 return
             page = self._get(page["nextRecordsUrl"])

@@ -65,6 +65,12 @@ class PollCursor(models.Model):
                                     help_text="the newest modification time fully stored")
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    sync_stored = models.PositiveIntegerField(
+        default=0, help_text="records read and stored by the running (or last) poll")
+    sync_total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="records the CRM said that poll would return")
+    first_synced_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the first poll (from an empty cursor) completed")
 
     def __str__(self):
         return f"{self.stream} @ {self.position}"

@@ -20,6 +20,11 @@ from slawatch.ingest.models import PollCursor, Source
 
 log = logging.getLogger(__name__)
 
+
+def log_progress(stream: str, stored: int, total: int) -> None:
+    """The default progress report: counts in the log, one line a page."""
+    log.info("poll %s: %d of %d records stored", stream, stored, total)
+
 HUBSPOT_PAGE = 200
 HUBSPOT_RESULT_CAP = 10_000  # HubSpot search refuses to page past this
 
@@ -31,11 +36,26 @@ def _start(stream, now) -> datetime:
     return cursor.position - timedelta(seconds=settings.SLAWATCH_POLL_OVERLAP_SECONDS)
 
 
-def _commit_page(stream, source, items, position, now):
+def _begin(stream):
+    PollCursor.objects.filter(stream=stream).update(sync_stored=0, sync_total=None)
+
+
+def _finish(stream, stored, now):
+    """The stream is read up to now; a first sync is complete."""
+    PollCursor.objects.filter(stream=stream).update(sync_stored=stored, sync_total=stored)
+    PollCursor.objects.filter(stream=stream, first_synced_at__isnull=True).update(
+        first_synced_at=now)
+
+
+def _commit_page(stream, source, items, position, now, progress=None):
+    """Store a page and move the cursor in one transaction. `progress` is (records read
+    so far, records the CRM says there are), shown in the admin and reported."""
     with transaction.atomic():
         if items:
             services.inbox_store(source, items)
         updates = {"last_run_at": now, "last_error": ""}
+        if progress is not None:
+            updates["sync_stored"], updates["sync_total"] = progress
         if position is not None:
             updates["position"] = position
         cursor = PollCursor.objects.select_for_update().get(stream=stream)
@@ -63,16 +83,18 @@ def _hubspot_search_body(modified_property, since, properties, after):
 
 
 def _hubspot_pages(client, object_type, modified_property, properties, since):
-    """Yield (results, newest modification) page by page, ascending by modification
-    time; re-window by time before the 10,000-result cap."""
-    window, after = since, None
+    """Yield (results, newest modification, records expected) page by page, ascending
+    by modification time; re-window by time before the 10,000-result cap. Expected is
+    what came before this window plus the window's own `total`."""
+    window, after, before_window, read = since, None, 0, 0
     while True:
         page = client.search(object_type, _hubspot_search_body(modified_property, window,
                                                                properties, after))
         results = page.get("results", [])
+        read += len(results)
         newest = max((to_instant(r.get("properties", {}).get(modified_property))
                       or to_instant(r.get("updatedAt")) for r in results), default=None)
-        yield results, newest
+        yield results, newest, max(read, before_window + int(page.get("total") or 0))
         after = (page.get("paging") or {}).get("next", {}).get("after")
         if not after:
             return
@@ -80,29 +102,40 @@ def _hubspot_pages(client, object_type, modified_property, properties, since):
             if newest is None or newest <= window:
                 raise RuntimeError(f"more than {HUBSPOT_RESULT_CAP} {object_type} modified "
                                    "in one millisecond; cannot re-window")
-            window, after = newest, None  # start a fresh query from the newest seen
+            # start a fresh query from the newest seen (it re-reads that instant's records)
+            window, after = newest, None
+            before_window = read - sum(1 for r in results if (
+                to_instant(r.get("properties", {}).get(modified_property))
+                or to_instant(r.get("updatedAt"))) == newest)
 
 
-def poll_hubspot(client: HubSpotClient, now: datetime | None = None) -> int:
+def poll_hubspot(client: HubSpotClient, now: datetime | None = None,
+                 progress=log_progress) -> int:
+    """One incremental poll of contacts, then calls, emails and meetings. `progress(stream,
+    records read, records expected)` is called after each stored page."""
     now = now or timezone.now()
-    stored = _poll_hubspot_contacts(client, now)
+    stored = _poll_hubspot_contacts(client, now, progress)
     for object_type in hubspot.ENGAGEMENT_KINDS:
-        stored += _poll_hubspot_engagements(client, object_type, now)
+        stored += _poll_hubspot_engagements(client, object_type, now, progress)
     return stored
 
 
-def _poll_hubspot_contacts(client, now) -> int:
-    stream, stored = "hubspot:contacts", 0
+def _poll_hubspot_contacts(client, now, progress=log_progress) -> int:
+    stream, stored, read = "hubspot:contacts", 0, 0
     since = _start(stream, now)
+    _begin(stream)
     try:
-        for results, newest in _hubspot_pages(client, "contacts", "lastmodifieddate",
-                                              hubspot.contact_properties(), since):
+        for results, newest, expected in _hubspot_pages(client, "contacts", "lastmodifieddate",
+                                                        hubspot.contact_properties(), since):
             items = [_contact_item(r) for r in results]
-            _commit_page(stream, Source.HUBSPOT_POLL, items, newest, now)
+            read += len(results)
+            _commit_page(stream, Source.HUBSPOT_POLL, items, newest, now, (read, expected))
             stored += len(items)
+            progress(stream, read, expected)
     except Exception as exc:
         _record_error(stream, exc)
         raise
+    _finish(stream, read, now)
     return stored
 
 
@@ -111,22 +144,27 @@ def _contact_item(record):
     return InboxItem(event_id=f"contact:{record['id']}:{modified}"[:255], body=dumps(record))
 
 
-def _poll_hubspot_engagements(client, object_type, now) -> int:
+def _poll_hubspot_engagements(client, object_type, now, progress=log_progress) -> int:
     """Calls, emails, meetings: the exact activity time (hs_timestamp) per contact."""
-    stream, stored = f"hubspot:{object_type}", 0
+    stream, stored, read = f"hubspot:{object_type}", 0, 0
     since = _start(stream, now)
+    _begin(stream)
     try:
-        for results, newest in _hubspot_pages(client, object_type, "hs_lastmodifieddate",
-                                              ["hs_timestamp", "hubspot_owner_id"], since):
+        for results, newest, expected in _hubspot_pages(
+                client, object_type, "hs_lastmodifieddate", ["hs_timestamp", "hubspot_owner_id"],
+                since):
             contacts = client.associated_contacts(object_type, [r["id"] for r in results]) \
                 if results else {}
             items = [_engagement_item(object_type, r, contact_id)
                      for r in results for contact_id in contacts.get(str(r["id"]), [])]
-            _commit_page(stream, Source.HUBSPOT_POLL, items, newest, now)
+            read += len(results)
+            _commit_page(stream, Source.HUBSPOT_POLL, items, newest, now, (read, expected))
             stored += len(items)
+            progress(stream, read, expected)
     except Exception as exc:
         _record_error(stream, exc)
         raise
+    _finish(stream, read, now)
     return stored
 
 
@@ -166,27 +204,32 @@ def _soql_datetime(instant):
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def poll_salesforce(client: SalesforceClient, now: datetime | None = None) -> int:
+def poll_salesforce(client: SalesforceClient, now: datetime | None = None,
+                    progress=log_progress) -> int:
     now = now or timezone.now()
-    return sum(_poll_salesforce_object(client, name, now) for name in SALESFORCE_QUERIES)
+    return sum(_poll_salesforce_object(client, name, now, progress) for name in SALESFORCE_QUERIES)
 
 
-def _poll_salesforce_object(client, sobject, now) -> int:
+def _poll_salesforce_object(client, sobject, now, progress=log_progress) -> int:
     stream, stored = f"salesforce:{sobject}", 0
     since = _start(stream, now)
+    _begin(stream)
     where = " WHERE SystemModstamp >= " + _soql_datetime(since)
     if sobject != "Lead":
         where += " AND WhoId != null"
     soql = salesforce_select(sobject) + where + " ORDER BY SystemModstamp ASC"
     try:
-        for records in client.query_pages(soql):
+        for records, total in client.query_pages(soql, with_total=True):
             items = [_salesforce_item(sobject, r) for r in records]
             newest = max((to_instant(r.get("SystemModstamp")) for r in records), default=None)
-            _commit_page(stream, Source.SALESFORCE_POLL, items, newest, now)
             stored += len(items)
+            expected = max(stored, total)
+            _commit_page(stream, Source.SALESFORCE_POLL, items, newest, now, (stored, expected))
+            progress(stream, stored, expected)
     except Exception as exc:
         _record_error(stream, exc)
         raise
+    _finish(stream, stored, now)
     return stored
 
 
@@ -217,7 +260,7 @@ def configured_clients() -> dict:
 POLLERS = {"hubspot": poll_hubspot, "salesforce": poll_salesforce}
 
 
-def poll_all(only: str | None = None) -> dict:
+def poll_all(only: str | None = None, progress=log_progress) -> dict:
     """One poll of each configured CRM; a failing CRM does not stop the other.
     Returns crm -> records stored, or the error text."""
     results = {}
@@ -225,7 +268,7 @@ def poll_all(only: str | None = None) -> dict:
         if only and crm != only:
             continue
         try:
-            results[crm] = POLLERS[crm](client)
+            results[crm] = POLLERS[crm](client, progress=progress)
         except Exception as exc:
             log.warning("poll of %s failed: %s", crm, exc.__class__.__name__, exc_info=True)
             results[crm] = f"error: {exc.__class__.__name__}: {exc}"

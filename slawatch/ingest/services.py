@@ -10,10 +10,11 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, router, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from slawatch import bulksql
 from slawatch.ingest.adapters import generic, hubspot, pipedrive, salesforce
 from slawatch.ingest.adapters.common import InboxItem
 from slawatch.ingest.clients import HubSpotClient
@@ -42,36 +43,12 @@ def inbox_store(source: str, items: list[InboxItem]) -> int:
     return len(items)
 
 
-_INSERT_CHUNK = 500  # rows per statement: well under SQLite's bound-parameter limit
-
-
 def _insert_new(rows: list[CrmEvent]) -> int:
-    """Store the rows not already in the inbox and return how many were new.
-
-    One `INSERT … ON CONFLICT DO NOTHING RETURNING` per chunk (SQLite >= 3.35 and
-    PostgreSQL): the database says which rows were new, so counting duplicates costs no
-    extra query on the webhook's hot path. Written out because bulk_create(
-    ignore_conflicts=True) cannot tell how many rows it stored.
-    """
-    opts = CrmEvent._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
-    connection = connections[router.db_for_write(CrmEvent)]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    stored = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            chunk = rows[start:start + _INSERT_CHUNK]
-            params = [f.get_db_prep_save(f.pre_save(row, True), connection)
-                      for row in chunk for f in fields]
-            cursor.execute(
-                f"INSERT INTO {quote(opts.db_table)} ({columns}) "
-                f"VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT ({quote('source')}, {quote('event_id')}) DO NOTHING "
-                f"RETURNING {quote(opts.pk.column)}", params)
-            stored += len(cursor.fetchall())
-    return stored
+    """Store the rows not already in the inbox and return how many were new: the database
+    says which rows were new, so counting duplicates costs no extra query on the webhook's
+    hot path."""
+    return len(bulksql.insert_new(CrmEvent, rows, conflict=("source", "event_id"),
+                                  returning="id"))
 
 
 INBOX_WAKE_KEY = "slawatch:inbox:wake"
@@ -82,11 +59,10 @@ def _enqueue_received(source, event_ids):
     """Start processing. With a shared cache (Redis) a burst of deliveries publishes one
     `process_inbox` task instead of one message each: publishing costs more than the rest
     of the request (docs/BENCHMARKS.md), and the inbox itself is the queue."""
-    from slawatch.ingest.tasks import process_inbox, process_received
+    from slawatch.ingest.tasks import process_received
     try:
         if settings.SLAWATCH_INBOX_WAKE_DEBOUNCE:
-            if cache.add(INBOX_WAKE_KEY, 1, timeout=INBOX_WAKE_SECONDS):
-                process_inbox.delay()
+            _wake()
         else:
             process_received.delay(source, event_ids)
     except Exception:  # broker down: the re-queue task picks them up after the grace
@@ -94,37 +70,59 @@ def _enqueue_received(source, event_ids):
                     len(event_ids), source, exc_info=True)
 
 
-def claim_fresh(limit: int = 100, now: datetime | None = None) -> list[int]:
-    """Never-tried pending rows, each claimed with a conditional UPDATE on the lease it
-    was read with, so two workers draining at once never take the same row."""
+INBOX_BATCH = 200  # rows a drain claims and applies in one transaction
+
+
+def _wake():
+    """Publish one `process_inbox` unless one is already on its way."""
+    from slawatch.ingest.tasks import process_inbox
+    if cache.add(INBOX_WAKE_KEY, 1, timeout=INBOX_WAKE_SECONDS):
+        process_inbox.delay()
+
+
+def claim_fresh(limit: int = INBOX_BATCH, now: datetime | None = None) -> list[int]:
+    """Never-tried pending rows, claimed in one conditional `UPDATE … RETURNING` that
+    re-checks what was read, so two workers draining at once never take the same row."""
     now = now or timezone.now()
     grace = timedelta(seconds=settings.SLAWATCH_INBOX_GRACE_SECONDS)
     # Beyond the horizon below, so a claimed row is no longer a candidate; if its worker
     # dies, the re-queue task takes it once the lease has passed.
     lease = now + 2 * grace + timedelta(seconds=1)
+    fresh = {"status": CrmEventStatus.PENDING, "attempts": 0, "next_attempt_at__lte": now + grace}
     while True:
-        seen = list(CrmEvent.objects.filter(
-            status=CrmEventStatus.PENDING, attempts=0, next_attempt_at__lte=now + grace)
-            .order_by("pk").values_list("pk", "next_attempt_at")[:limit])
-        mine = [pk for pk, at in seen if CrmEvent.objects.filter(
-            pk=pk, status=CrmEventStatus.PENDING, next_attempt_at=at).update(
-            next_attempt_at=lease)]
-        if mine or not seen:
-            return mine
+        match = ["status", "attempts", "next_attempt_at"]
+        seen = {pk: rest for pk, *rest in CrmEvent.objects.filter(**fresh).order_by("pk")
+                .values_list("pk", *match)[:limit]}
+        if not seen:
+            return []
+        mine = bulksql.claim_rows(CrmEvent, seen, match, next_attempt_at=lease)
+        if mine:
+            return sorted(mine)
         # Another drain won every row we read; the next ones are ours to try, so two
         # workers share a burst instead of one giving up.
 
 
-def drain_fresh(batch: int = 20) -> dict:
-    """The `process_inbox` task: process every never-tried delivery, in arrival order."""
+def drain_fresh(batch: int = INBOX_BATCH) -> dict:
+    """The `process_inbox` task: process every never-tried delivery, in arrival order,
+    a batch at a time. A full batch asks for a helper (another `process_inbox`, one at a
+    time through the wake-up key), so every worker process joins a large backlog."""
     # Clear the wake-up before reading: a delivery committed after this sets it again and
     # publishes another task; one committed before it is seen by the reads below.
     cache.delete(INBOX_WAKE_KEY)
     totals = {"processed": 0, "failed": 0}
     while pks := claim_fresh(batch):
-        for name, value in process_pks(pks).items():
+        if len(pks) == batch and settings.SLAWATCH_INBOX_WAKE_DEBOUNCE:
+            _enqueue_helper()
+        for name, value in process_batch(pks).items():
             totals[name] += value
     return totals
+
+
+def _enqueue_helper():
+    try:
+        _wake()
+    except Exception:  # broker down: this drain goes on alone
+        log.warning("could not ask for a helper drain", exc_info=True)
 
 
 # --- processing -----------------------------------------------------------
@@ -207,12 +205,51 @@ def _record_failure(event, exc, now) -> str:
 
 def process_pks(pks, **kwargs) -> dict:
     counts = {"processed": 0, "failed": 0}
-    for pk in pks:
-        status = process_event(pk, **kwargs)
-        if status == CrmEventStatus.PROCESSED:
-            counts["processed"] += 1
-        elif status is not None:
+    for start in range(0, len(pks), INBOX_BATCH):
+        for name, value in process_batch(pks[start:start + INBOX_BATCH], **kwargs).items():
+            counts[name] += value
+    return counts
+
+
+def process_batch(pks, *, client=None, now: datetime | None = None) -> dict:
+    """Process pending inbox rows together: each row's domain events are read outside any
+    transaction (an adapter may call the CRM), then every lead they touch is brought up to
+    date in one transaction (apply_events), and the rows are marked processed in one
+    UPDATE per count of domain events. A row whose events cannot be read fails alone; if
+    applying the batch fails, its rows are processed one by one, so one bad lead holds
+    back nobody else."""
+    counts = {"processed": 0, "failed": 0}
+    rows = list(CrmEvent.objects.filter(pk__in=pks, status=CrmEventStatus.PENDING).order_by("pk"))
+    parsed = {}
+    for event in rows:
+        try:
+            parsed[event] = domain_events(event, client=client)
+        except Exception as exc:  # recorded on the row; the others go on
+            log.warning("processing %s failed: %s", event, exc.__class__.__name__, exc_info=True)
+            _record_failure(event, exc, now or timezone.now())
             counts["failed"] += 1
+    if not parsed:
+        return counts
+    try:
+        with transaction.atomic():
+            apply_events([e for events in parsed.values() for e in events])
+            by_count = {}
+            for event, events in parsed.items():
+                by_count.setdefault(len(events), []).append(event.pk)
+            for n, group in by_count.items():
+                counts["processed"] += CrmEvent.objects.filter(
+                    pk__in=group, status=CrmEventStatus.PENDING).update(
+                    status=CrmEventStatus.PROCESSED, processed_at=now or timezone.now(),
+                    next_attempt_at=None, error="", attempts=F("attempts") + 1, domain_events=n)
+    except Exception:
+        log.warning("applying a batch of %d events failed; applying them one by one",
+                    len(parsed), exc_info=True)
+        for event in parsed:
+            status = process_event(event.pk, client=client, now=now)
+            if status == CrmEventStatus.PROCESSED:
+                counts["processed"] += 1
+            elif status is not None:
+                counts["failed"] += 1
     return counts
 
 
@@ -250,8 +287,8 @@ def reprocess(queryset) -> int:
         next_attempt_at=now + timedelta(seconds=settings.SLAWATCH_INBOX_GRACE_SECONDS))
 
     def enqueue():
-        from slawatch.ingest.tasks import process_crm_event
-        for pk in pks:
-            process_crm_event.delay(pk)
+        from slawatch.ingest.tasks import process_crm_events
+        for start in range(0, len(pks), INBOX_BATCH):
+            process_crm_events.delay(pks[start:start + INBOX_BATCH])
     transaction.on_commit(enqueue)
     return len(pks)

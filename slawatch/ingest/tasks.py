@@ -12,6 +12,11 @@ def process_crm_event(event_pk: int):
 
 
 @shared_task(ignore_result=True)
+def process_crm_events(event_pks: list[int]):
+    services.process_batch(event_pks)
+
+
+@shared_task(ignore_result=True)
 def process_received(source: str, event_ids: list[str]):
     pks = CrmEvent.objects.filter(source=source, event_id__in=event_ids,
                                   status=CrmEventStatus.PENDING).order_by("pk").values_list(
@@ -29,8 +34,9 @@ def process_inbox():
 def requeue_pending():
     """Beat: anything not processed past its grace (broker or worker was down, or a
     retry is due) is queued again. Retries live in the database, not in ETA tasks."""
-    for pk in services.claim_due():
-        process_crm_event.delay(pk)
+    pks = services.claim_due()
+    for start in range(0, len(pks), services.INBOX_BATCH):
+        process_crm_events.delay(pks[start:start + services.INBOX_BATCH])
 
 
 @shared_task(ignore_result=True)

@@ -124,6 +124,10 @@ class Lead(models.Model):
     converted_at = models.DateTimeField(null=True, blank=True)
     disqualified_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    derivation = models.JSONField(
+        null=True, blank=True, editable=False,
+        help_text="what applying newer events needs to continue from this state "
+                  "(leads/incremental.py); empty: the next event re-derives from all of them")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

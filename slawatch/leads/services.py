@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
+from slawatch import bulksql
 from slawatch.leads import derive as d
+from slawatch.leads import incremental
 from slawatch.leads.events import DomainEvent
 from slawatch.leads.models import (
     Handoff,
@@ -44,57 +48,60 @@ def current_policy_snapshot(heat: str, team_id: int | None):
     return policy.snapshot() if policy else None
 
 
-def apply_events(events: Iterable[DomainEvent]) -> list[Lead]:
-    """Store domain events and bring each touched lead's state up to date.
+def apply_events(events: Iterable[DomainEvent], now: datetime | None = None) -> list[Lead]:
+    """Store domain events and bring each touched lead's state up to date, in one
+    transaction for the whole batch (the inbox claims deliveries in batches).
 
-    Idempotent (events are keyed) and order-tolerant (state is derived from the set).
+    Idempotent (events are keyed) and order-tolerant (state is a function of the set).
+    A lead whose new events all come after what it already applied continues from its
+    stored state (leads/incremental.py); any other is derived again from its whole set
+    (leads/derive.py). Leads, events, handoffs, milestones and touches are read and
+    written a batch at a time, so the number of queries does not grow with the batch.
     """
-    by_lead: dict[tuple[str, str], list[DomainEvent]] = defaultdict(list)
+    by_lead: dict[tuple[str, str], dict[str, DomainEvent]] = defaultdict(dict)
     for event in events:
-        by_lead[(event.crm, event.external_id)].append(event)
-    leads = []
-    for (crm, external_id), group in by_lead.items():
-        with transaction.atomic():
-            lead = _locked_lead(crm, external_id)
-            LeadEvent.objects.bulk_create(
-                [LeadEvent(lead=lead, key=e.key, type=e.type, occurred_at=e.occurred_at,
-                           data=e.data()) for e in group],
-                ignore_conflicts=True)
-            reconcile_lead(lead)
-        leads.append(lead)
-    return leads
+        by_lead[(event.crm, event.external_id)].setdefault(event.key, event)
+    if not by_lead:
+        return []
+    with transaction.atomic():
+        leads, created = _locked_leads(sorted(by_lead))
+        fresh = _store_events(leads, by_lead)
+        _bring_up_to_date([leads[key] for key in sorted(by_lead) if leads[key].pk in fresh],
+                          fresh, now or timezone.now(), created)
+    return [leads[key] for key in by_lead]
 
 
-def _locked_lead(crm, external_id):
-    lead, _ = Lead.objects.get_or_create(crm=crm, external_id=external_id)
-    # PostgreSQL: serialize concurrent appliers of one lead. SQLite runs IMMEDIATE
-    # transactions (settings), which already serialize every writer.
-    return Lead.objects.select_for_update().get(pk=lead.pk)
+def _locked_leads(keys):
+    """The leads for (crm, external id) keys, created when new, locked in primary-key
+    order; and the ids of those this call created. PostgreSQL: one lead's events are applied by one transaction at a time.
+    SQLite runs IMMEDIATE transactions (settings), which already serialize every writer."""
+    def found():
+        rows = Lead.objects.filter(external_id__in={e for _, e in keys},
+                                   crm__in={c for c, _ in keys}).values_list("crm", "external_id", "pk")
+        return {(crm, external_id): pk for crm, external_id, pk in rows}
+    pks, created = found(), set()
+    missing = [key for key in keys if key not in pks]
+    if missing:  # in key order, so two workers creating the same leads cannot deadlock
+        created = set(bulksql.insert_new(
+            Lead, [Lead(crm=crm, external_id=external_id) for crm, external_id in missing],
+            conflict=("crm", "external_id"), returning="id"))
+        pks = found()
+    locked = Lead.objects.select_for_update().filter(
+        pk__in=[pks[key] for key in keys]).order_by("pk")
+    return {(lead.crm, lead.external_id): lead for lead in locked}, created
 
 
-def _prior_state(handoffs):
-    prior = {}
-    for handoff in handoffs:
-        prior[handoff.handed_off_at] = d.PriorHandoff(
-            policy_snapshots=handoff.policy_snapshots, rep_id=handoff.rep_id,
-            team_id=handoff.team_id,
-            acknowledged_at=handoff.acknowledged_at, snoozed_until=handoff.snoozed_until,
-            milestones={m.seq: d.PriorMilestone(m.fired, m.acknowledged_at)
-                        for m in handoff.milestones.all()})
-    return prior
-
-
-def _owner_lookup():
-    cache = {}
-
-    def person_for_owner(crm, owner_id):
-        # Inactive people still map: deactivating a rep who left must not re-derive their
-        # handoffs and touches away (routing new work to active people is escalation's job).
-        if (crm, owner_id) not in cache:
-            cache[(crm, owner_id)] = CrmIdentity.objects.filter(
-                crm=crm, owner_id=owner_id).values_list("person_id", flat=True).first()
-        return cache[(crm, owner_id)]
-    return person_for_owner
+def _store_events(leads, by_lead) -> dict[int, list[d.Fact]]:
+    """Insert the events; returns, per lead, the facts that were new (a resent event is
+    already part of its lead's state)."""
+    rows = [LeadEvent(lead=leads[key], key=e.key, type=e.type, occurred_at=e.occurred_at,
+                      data=e.data()) for key, group in by_lead.items() for e in group.values()]
+    new_keys = set(bulksql.insert_new(LeadEvent, rows, conflict=("key",), returning="key"))
+    fresh: dict[int, list[d.Fact]] = defaultdict(list)
+    for row in rows:
+        if row.key in new_keys:
+            fresh[row.lead_id].append(d.Fact(row.key, row.type, row.occurred_at, row.data))
+    return fresh
 
 
 def _no_definitions() -> tuple:
@@ -112,47 +119,201 @@ def use_definitions(provider) -> None:
     _definitions_provider = provider
 
 
+class _Lookups:
+    """What derivations ask the database, cached for one batch."""
+
+    def __init__(self):
+        self.owners, self.teams, self.policies = {}, {}, {}
+        self._definitions = None
+
+    def person_for_owner(self, crm, owner_id):
+        # Inactive people still map: deactivating a rep who left must not re-derive their
+        # handoffs and touches away (routing new work to active people is escalation's job).
+        if (crm, owner_id) not in self.owners:
+            self.owners[(crm, owner_id)] = CrmIdentity.objects.filter(
+                crm=crm, owner_id=owner_id).values_list("person_id", flat=True).first()
+        return self.owners[(crm, owner_id)]
+
+    def team_of(self, person_id):
+        if person_id not in self.teams:
+            self.teams[person_id] = Person.objects.filter(pk=person_id).values_list(
+                "team_id", flat=True).first()
+        return self.teams[person_id]
+
+    def policy_for(self, heat, team_id):
+        if (heat, team_id) not in self.policies:
+            self.policies[(heat, team_id)] = current_policy_snapshot(heat, team_id)
+        return self.policies[(heat, team_id)]
+
+    @property
+    def definitions(self) -> tuple:
+        """The lead definitions ever activated, read once per batch."""
+        if self._definitions is None:
+            self._definitions = tuple(_definitions_provider())
+        return self._definitions
+
+    def context(self, lead, now, prior=None) -> d.Context:
+        return d.Context(crm=lead.crm, now=now, default_heat=settings.SLAWATCH_DEFAULT_HEAT,
+                         person_for_owner=self.person_for_owner, team_of=self.team_of,
+                         policy_for=self.policy_for, calendar_for=calendar_for,
+                         prior=prior or {}, definitions=self.definitions)
+
+
+def _bring_up_to_date(leads, fresh, now, created=frozenset()):
+    lookups, outcomes, again = _Lookups(), [], []
+    tails, rows = _load_tails([lead for lead in leads if lead.derivation is not None], fresh)
+    for lead in leads:
+        tail = tails.get(lead.pk)
+        step = incremental.advance(tail, fresh[lead.pk], lookups.context(lead, now)) \
+            if tail is not None else None
+        if step is None:
+            again.append(lead)
+        else:
+            outcomes.append(_Outcome(lead, step.attrs, step.carry, step.handoffs, step.touches,
+                                     step.opportunities, handoff_rows=rows.get(lead.pk, [])))
+    outcomes += _derive_all(again, lookups, now, {pk: fresh[pk] for pk in created})
+    _write(outcomes, now)
+
+
+def _load_tails(leads, fresh):
+    """What the incremental path needs of each lead: its open handoff with milestones,
+    which of the new touches it already has, the opportunities the new events name.
+    Returns (lead id -> Tail, lead id -> [the open handoff's row])."""
+    if not leads:
+        return {}, {}
+    ids = [lead.pk for lead in leads]
+    starts = {lead.pk: lead.derivation.get("open") for lead in leads}
+    current = {}
+    wanted = {datetime.fromisoformat(s) for s in starts.values() if s}
+    if wanted:
+        for row in Handoff.objects.filter(lead_id__in=ids, handed_off_at__in=wanted,
+                                          closed_at__isnull=True).prefetch_related("milestones"):
+            if starts[row.lead_id] and row.handed_off_at == datetime.fromisoformat(starts[row.lead_id]):
+                current[row.lead_id] = row
+    touch_keys, opportunity_ids = set(), set()
+    for facts in (fresh[pk] for pk in ids):
+        for fact in facts:
+            if fact.type == "lead.touched":
+                touch_keys.add((fact.data.get("touch") or {}).get("id") or fact.key)
+            if fact.type == "lead.converted" and fact.data.get("opportunity"):
+                opportunity_ids.add(fact.data["opportunity"]["external_id"])
+    known = defaultdict(set)
+    if touch_keys:
+        for lead_id, key in Touch.objects.filter(lead_id__in=ids, key__in=touch_keys).values_list(
+                "lead_id", "key"):
+            known[lead_id].add(key)
+    opportunities = defaultdict(dict)
+    if opportunity_ids:
+        for opp in Opportunity.objects.filter(lead_id__in=ids, external_id__in=opportunity_ids):
+            opportunities[opp.lead_id][opp.external_id] = _merged_opportunity(opp)
+    tails, rows = {}, {}
+    for lead in leads:
+        row = current.get(lead.pk)
+        if starts[lead.pk] and row is None:
+            continue  # the carry names a handoff that is gone: derive again
+        tails[lead.pk] = incremental.Tail(
+            attrs={name: getattr(lead, name) for name in LEAD_ATTRS}, carry=lead.derivation,
+            current=_plan_of(row) if row else None, known_touches=frozenset(known[lead.pk]),
+            opportunities=opportunities[lead.pk])
+        rows[lead.pk] = [row] if row else []
+    return tails, rows
+
+
+LEAD_ATTRS = d.LEAD_FIELDS + ("heat", "status", "converted_at", "disqualified_at",
+                              "created_in_crm_at", "owner_crm_id", "last_event_at",
+                              "properties", "crm_heat")
+
+
+def _merged_opportunity(opp) -> dict:
+    merged = {"external_id": opp.external_id, "opened_at": opp.opened_at, "status": opp.status}
+    if opp.amount is not None:
+        merged["amount"] = str(opp.amount)
+    if opp.currency:
+        merged["currency"] = opp.currency
+    if opp.closed_at is not None:
+        merged["closed_at"] = opp.closed_at
+    return merged
+
+
+def _plan_of(row: Handoff) -> d.HandoffPlan:
+    """A stored handoff as the derivation's plan, ladder state included."""
+    return d.HandoffPlan(
+        handed_off_at=row.handed_off_at, rep_id=row.rep_id, team_id=row.team_id, heat=row.heat,
+        policy_snapshots=dict(row.policy_snapshots), prior_snapshots=dict(row.policy_snapshots),
+        closed_at=row.closed_at, close_reason=row.close_reason,
+        milestones=[d.MilestonePlan(m.seq, m.kind, m.started_at, m.due_at, m.met_at,
+                                    m.breached_at, m.acknowledged_at, dict(m.fired))
+                    for m in sorted(row.milestones.all(), key=lambda m: m.seq)],
+        first_touched_at=row.first_touched_at, speed_to_lead_seconds=row.speed_to_lead_seconds,
+        speed_to_lead_business_seconds=row.speed_to_lead_business_seconds,
+        acknowledged_at=row.acknowledged_at, snoozed_until=row.snoozed_until,
+        next_due_at=row.next_due_at)
+
+
+def _prior_state(handoffs):
+    prior = {}
+    for handoff in handoffs:
+        prior[handoff.handed_off_at] = d.PriorHandoff(
+            policy_snapshots=handoff.policy_snapshots, rep_id=handoff.rep_id,
+            team_id=handoff.team_id,
+            acknowledged_at=handoff.acknowledged_at, snoozed_until=handoff.snoozed_until,
+            milestones={m.seq: d.PriorMilestone(m.fired, m.acknowledged_at)
+                        for m in handoff.milestones.all()})
+    return prior
+
+
+@dataclass
+class _Outcome:
+    """One lead's new state, and the stored rows it replaces."""
+
+    lead: Lead
+    attrs: dict
+    carry: dict
+    handoffs: list  # plans to write
+    touches: list  # touch plans to write
+    opportunities: dict
+    handoff_rows: list  # stored handoffs the plans are matched with
+    touch_rows: list = field(default_factory=list)
+    complete: bool = False  # the plans are the lead's whole state: other rows are stale
+    plan: d.LeadPlan | None = None
+
+
+def _derive_all(leads, lookups, now, new_leads=None) -> list[_Outcome]:
+    """The reference path: derive each lead from all its events (derive.derive).
+    `new_leads` maps leads created by this transaction to their events: nothing else is
+    stored for them, so there is nothing to read."""
+    if not leads:
+        return []
+    facts, handoffs, touches = defaultdict(list), defaultdict(list), defaultdict(list)
+    new = {lead.pk for lead in leads if lead.pk in (new_leads or {})}
+    for pk in new:
+        facts[pk] = list(new_leads[pk])
+    ids = [lead.pk for lead in leads if lead.pk not in new]
+    if ids:
+        for lead_id, key, type_, occurred_at, data in LeadEvent.objects.filter(
+                lead_id__in=ids).values_list("lead_id", "key", "type", "occurred_at", "data"):
+            facts[lead_id].append(d.Fact(key, type_, occurred_at, data))
+        for handoff in Handoff.objects.filter(lead_id__in=ids).prefetch_related("milestones"):
+            handoffs[handoff.lead_id].append(handoff)
+        for touch in Touch.objects.filter(lead_id__in=ids):
+            touches[touch.lead_id].append(touch)
+    outcomes = []
+    for lead in leads:
+        ctx = lookups.context(lead, now, _prior_state(handoffs[lead.pk]))
+        plan = d.derive(facts[lead.pk], ctx)
+        outcomes.append(_Outcome(
+            lead, plan.attrs, incremental.carry_of(facts[lead.pk], plan, ctx), plan.handoffs,
+            plan.touches, plan.opportunities, handoffs[lead.pk], touches[lead.pk],
+            complete=True, plan=plan))
+    return outcomes
+
+
 def reconcile_lead(lead: Lead, now: datetime | None = None) -> d.LeadPlan:
-    """Recompute a lead's handoffs, milestones and touches from its events. Call inside a
-    transaction holding the lead (apply_events does)."""
-    facts = [d.Fact(e.key, e.type, e.occurred_at, e.data) for e in lead.events.all()]
-    # Loaded once: the prior ladder state comes from these rows, and they are the rows
-    # that are then updated in place.
-    handoffs = list(lead.handoffs.prefetch_related("milestones"))
-    ctx = d.Context(
-        crm=lead.crm, now=now or timezone.now(), default_heat=settings.SLAWATCH_DEFAULT_HEAT,
-        person_for_owner=_owner_lookup(),
-        team_of=lambda person_id: Person.objects.filter(pk=person_id).values_list(
-            "team_id", flat=True).first(),
-        policy_for=current_policy_snapshot, calendar_for=calendar_for,
-        prior=_prior_state(handoffs), definitions=_definitions_provider())
-    plan = d.derive(facts, ctx)
-    _write(lead, plan, handoffs)
-    return plan
-
-
-def _write(lead, plan: d.LeadPlan, handoffs: list[Handoff]):
-    changed = [name for name, value in plan.attrs.items() if getattr(lead, name) != value]
-    for name in changed:
-        setattr(lead, name, plan.attrs[name])
-    if changed:
-        lead.save(update_fields=changed + ["updated_at"])
-    existing = {h.handed_off_at: h for h in handoffs}
-    handoff_ids = {}
-    for hp in plan.handoffs:
-        handoff = existing.pop(hp.handed_off_at, None) or Handoff(lead=lead,
-                                                                  handed_off_at=hp.handed_off_at)
-        _write_handoff(handoff, hp)
-        handoff_ids[hp.handed_off_at] = handoff
-    for stale in existing.values():  # an owner change merged away by a late event
-        stale.delete()
-    _write_touches(lead, plan.touches, handoff_ids)
-    for external_id, opp in plan.opportunities.items():
-        Opportunity.objects.update_or_create(
-            lead=lead, external_id=external_id,
-            defaults={"amount": opp.get("amount"), "currency": opp.get("currency", ""),
-                      "status": opp.get("status", "open"), "opened_at": opp["opened_at"],
-                      "closed_at": opp.get("closed_at")})
+    """Recompute a lead's handoffs, milestones and touches from all its events. Call inside
+    a transaction holding the lead (select_for_update)."""
+    outcome, = _derive_all([lead], _Lookups(), now or timezone.now())
+    _write([outcome], now or timezone.now())
+    return outcome.plan
 
 
 HANDOFF_FIELDS = ("rep_id", "team_id", "heat", "policy_id", "policy_snapshots",
@@ -160,38 +321,114 @@ HANDOFF_FIELDS = ("rep_id", "team_id", "heat", "policy_id", "policy_snapshots",
                   "speed_to_lead_business_seconds", "status", "breached_at", "closed_at",
                   "close_reason", "next_due_at", "definition_version")
 MILESTONE_FIELDS = ("kind", "started_at", "due_at", "met_at", "breached_at")
+TOUCH_FIELDS = ("kind", "at", "by_crm_id", "by_id", "handoff_id", "counted")
 
 
-def _write_handoff(handoff: Handoff, hp: d.HandoffPlan):
-    before = {name: getattr(handoff, name) for name in HANDOFF_FIELDS}
-    for name in HANDOFF_FIELDS:
-        setattr(handoff, name, getattr(hp, name))
-    created = handoff.pk is None
-    if created or any(before[name] != getattr(handoff, name) for name in HANDOFF_FIELDS):
-        handoff.save()
-    existing = {} if created else {m.seq: m for m in handoff.milestones.all()}  # prefetched
-    for mp in hp.milestones:
-        milestone = existing.pop(mp.seq, None) or Milestone(handoff=handoff, seq=mp.seq)
-        if milestone.pk is None or any(getattr(milestone, f) != getattr(mp, f)
-                                       for f in MILESTONE_FIELDS):
-            for name in MILESTONE_FIELDS:
-                setattr(milestone, name, getattr(mp, name))
-            milestone.save()
-    if existing:
-        Milestone.objects.filter(pk__in=[m.pk for m in existing.values()]).delete()
+def _write(outcomes: list[_Outcome], now):
+    """Every outcome's rows, set-based: one statement per table and kind of change."""
+    _write_leads(outcomes, now)
+    by_start = _write_handoffs(outcomes, now)
+    _write_touches(outcomes, by_start)
+    for outcome in outcomes:
+        for external_id, opp in outcome.opportunities.items():
+            Opportunity.objects.update_or_create(
+                lead=outcome.lead, external_id=external_id,
+                defaults={"amount": opp.get("amount"), "currency": opp.get("currency", ""),
+                          "status": opp.get("status", "open"), "opened_at": opp["opened_at"],
+                          "closed_at": opp.get("closed_at")})
 
 
-def _write_touches(lead, touches, handoffs):
-    existing = {t.key: t for t in lead.touches.all()}
-    for tp in touches:
-        touch = existing.get(tp.key) or Touch(lead=lead, key=tp.key)
-        handoff = handoffs.get(tp.handoff_start)
-        values = {"kind": tp.kind, "at": tp.at, "by_crm_id": tp.by_crm_id, "by_id": tp.by_id,
-                  "handoff_id": handoff.pk if handoff else None, "counted": tp.counted}
-        if touch.pk is None or any(getattr(touch, k) != v for k, v in values.items()):
-            for name, value in values.items():
-                setattr(touch, name, value)
-            touch.save()
+def _write_leads(outcomes, now):
+    groups = defaultdict(dict)
+    for outcome in outcomes:
+        lead = outcome.lead
+        changed = [name for name, value in outcome.attrs.items() if getattr(lead, name) != value]
+        for name in changed:
+            setattr(lead, name, outcome.attrs[name])
+        if lead.derivation != outcome.carry:
+            lead.derivation = outcome.carry
+            changed.append("derivation")
+        if changed:
+            lead.updated_at = now
+            fields = tuple(sorted(changed)) + ("updated_at",)
+            groups[fields][lead.pk] = tuple(getattr(lead, name) for name in fields)
+    for fields, rows in groups.items():
+        bulksql.update_rows(Lead, list(fields), rows)
+
+
+def _write_handoffs(outcomes, now) -> dict:
+    """Handoffs and their milestones; returns (lead id, start) -> stored handoff."""
+    created, changed, stale, by_start, pending = [], defaultdict(list), [], {}, []
+    for outcome in outcomes:
+        existing = {h.handed_off_at: h for h in outcome.handoff_rows}
+        for hp in outcome.handoffs:
+            handoff = existing.pop(hp.handed_off_at, None) or Handoff(
+                lead=outcome.lead, handed_off_at=hp.handed_off_at)
+            fields = tuple(name for name in HANDOFF_FIELDS
+                           if getattr(handoff, name) != getattr(hp, name))
+            for name in fields:
+                setattr(handoff, name, getattr(hp, name))
+            if handoff.pk is None:
+                created.append(handoff)
+            elif fields:
+                handoff.updated_at = now
+                changed[fields + ("updated_at",)].append(handoff)  # only what changed
+            by_start[(outcome.lead.pk, hp.handed_off_at)] = handoff
+            pending.append((handoff, hp))
+        if outcome.complete:
+            stale += existing.values()  # an owner change merged away by a late event
+    if stale:
+        Handoff.objects.filter(pk__in=[h.pk for h in stale]).delete()
+    if created:
+        bulk_create_with_history(created, Handoff)
+    for fields, handoffs in changed.items():
+        bulksql.update_rows(Handoff, list(fields),
+                            {h.pk: tuple(getattr(h, n) for n in fields) for h in handoffs})
+    if changed:
+        Handoff.history.bulk_history_create([h for group in changed.values() for h in group],
+                                            update=True)
+    _write_milestones(pending, set(map(id, created)))
+    return by_start
+
+
+def _write_milestones(pending, created_ids):
+    new, changed, stale = [], {}, []
+    for handoff, hp in pending:
+        existing = {} if id(handoff) in created_ids else \
+            {m.seq: m for m in handoff.milestones.all()}  # prefetched
+        for mp in hp.milestones:
+            milestone = existing.pop(mp.seq, None)
+            values = tuple(getattr(mp, name) for name in MILESTONE_FIELDS)
+            if milestone is None:
+                new.append(Milestone(handoff=handoff, seq=mp.seq,
+                                     **dict(zip(MILESTONE_FIELDS, values, strict=True))))
+            elif tuple(getattr(milestone, name) for name in MILESTONE_FIELDS) != values:
+                changed[milestone.pk] = values
+        stale += [m.pk for m in existing.values()]
+    if stale:
+        Milestone.objects.filter(pk__in=stale).delete()
+    if new:
+        Milestone.objects.bulk_create(new)
+    bulksql.update_rows(Milestone, list(MILESTONE_FIELDS), changed)
+
+
+def _write_touches(outcomes, by_start):
+    new, changed = [], {}
+    for outcome in outcomes:
+        existing = {t.key: t for t in outcome.touch_rows}
+        for tp in outcome.touches:
+            handoff = by_start.get((outcome.lead.pk, tp.handoff_start))
+            values = (tp.kind, tp.at, tp.by_crm_id, tp.by_id, handoff.pk if handoff else None,
+                      tp.counted)
+            touch = existing.get(tp.key)
+            if touch is None:
+                new.append(Touch(lead=outcome.lead, key=tp.key,
+                                 **dict(zip(TOUCH_FIELDS, values, strict=True))))
+            elif tuple(getattr(touch, name) for name in TOUCH_FIELDS) != values:
+                changed[touch.pk] = values
+    if new:
+        Touch.objects.bulk_create(new)
+    bulksql.update_rows(Touch, list(TOUCH_FIELDS), changed)
 
 
 def reconcile_leads_of_owner(crm: str, owner_id: str) -> int:

@@ -16,7 +16,8 @@ from slawatch.leads.models import Handoff, Lead
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_data_has_an_active_definition_deciding_every_heat(db):
+def test_demo_data_has_an_active_definition_deciding_every_heat(db, settings):
+    settings.SLAWATCH_DEMO = True
     call_command("slawatch_demo_data", "--days", "8", "--per-day", "2", "--hot-minutes", "1",
                  stdout=open("/dev/null", "w"))
     definition = LeadDefinition.objects.get(status="active")

@@ -113,6 +113,9 @@ class FakeHubSpot(FakeServer):
         return 200, {}, out
 
     def _associations(self, object_type, body):
+        if len(body["inputs"]) > 1000:  # HubSpot's cap on a batch read (since 2025-02)
+            return 400, {}, {"status": "error", "category": "VALIDATION_ERROR",
+                             "message": "a batch read takes at most 1000 inputs"}
         results = [{"from": {"id": i["id"]},
                     "to": [{"toObjectId": int(c), "associationTypes": []}
                            for c in self.associations.get((object_type, i["id"]), [])]}

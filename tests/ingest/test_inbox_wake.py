@@ -81,17 +81,17 @@ def test_two_drains_never_claim_the_same_delivery(db):
 def test_a_claim_whose_row_changed_after_the_read_takes_nothing(db, monkeypatch):
     services.inbox_store("generic", [generic_item("e1")])
     pk = CrmEvent.objects.get().pk
-    real_filter = services.CrmEvent.objects.filter
+    real_claim = services.bulksql.claim_rows
     rival = []
 
-    def filter_with_a_rival(*args, **kwargs):
+    def claim_after_a_rival(*args, **kwargs):
         # Between our read and our conditional UPDATE, another drain wins the row.
-        if "pk" in kwargs and not rival:
+        if not rival:
             rival.append(None)
             rival[0] = services.claim_fresh()
-        return real_filter(*args, **kwargs)
+        return real_claim(*args, **kwargs)
 
-    monkeypatch.setattr(services.CrmEvent.objects, "filter", filter_with_a_rival)
+    monkeypatch.setattr(services.bulksql, "claim_rows", claim_after_a_rival)
     assert services.claim_fresh() == []  # the lease it read is gone: it takes nothing
     assert rival == [[pk]]
 
@@ -99,17 +99,17 @@ def test_a_claim_whose_row_changed_after_the_read_takes_nothing(db, monkeypatch)
 def test_a_drain_that_loses_a_batch_takes_the_next_one(db, monkeypatch):
     services.inbox_store("generic", [generic_item(f"e{n}") for n in range(4)])
     first_two = list(CrmEvent.objects.order_by("pk").values_list("pk", flat=True)[:2])
-    real_filter = services.CrmEvent.objects.filter
+    real_claim = services.bulksql.claim_rows
     raced = []
 
-    def filter_with_a_rival(*args, **kwargs):
+    def claim_after_a_rival(*args, **kwargs):
         # The first time we try to claim, a rival drain claims the first batch of two.
-        if "pk" in kwargs and not raced:
+        if not raced:
             raced.append(None)
             raced[0] = services.claim_fresh(limit=2)
-        return real_filter(*args, **kwargs)
+        return real_claim(*args, **kwargs)
 
-    monkeypatch.setattr(services.CrmEvent.objects, "filter", filter_with_a_rival)
+    monkeypatch.setattr(services.bulksql, "claim_rows", claim_after_a_rival)
     mine = services.claim_fresh(limit=2)
     assert raced == [first_two]
     assert len(mine) == 2 and not set(mine) & set(first_two)

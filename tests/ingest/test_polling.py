@@ -243,3 +243,68 @@ def test_webhook_and_poll_of_the_same_changes_count_once(cast, settings, client)
     assert lead.handoffs.count() == 1
     assert lead.touches.count() == 1
     assert lead.handoffs.get().first_touched_at == NOW - timedelta(minutes=50)
+
+
+# --- a first sync's progress --------------------------------------------------
+
+class Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def hubspot_configured(settings, api):
+    settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN = api.url, api.token
+
+
+@time_machine.travel(NOW, tick=False)
+def test_poll_command_shows_a_progress_bar_on_a_terminal_and_counts_in_the_log(
+        db, settings, caplog):
+    caplog.set_level("INFO", logger="slawatch.ingest.pollers")
+    with FakeHubSpot() as api:
+        api.search_data["contacts"] = [contact(n) for n in range(1, 451)]
+        hubspot_configured(settings, api)
+        out = Terminal()
+        call_command("slawatch_poll", "--crm", "hubspot", stdout=out)
+    screen = out.getvalue()
+    assert "hubspot:contacts" in screen and "450/450" in screen and "100%" in screen
+    assert "\r" in screen  # redrawn in place
+    assert screen.rstrip().endswith("poll: hubspot=450")
+    counts = [r.getMessage() for r in caplog.records if "hubspot:contacts" in r.getMessage()]
+    assert counts == ["poll hubspot:contacts: 200 of 450 records stored",
+                      "poll hubspot:contacts: 400 of 450 records stored",
+                      "poll hubspot:contacts: 450 of 450 records stored"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_poll_command_draws_no_bar_when_not_on_a_terminal(db, settings):
+    with FakeHubSpot() as api:
+        api.search_data["contacts"] = [contact(n) for n in range(1, 251)]
+        hubspot_configured(settings, api)
+        out = StringIO()
+        call_command("slawatch_poll", "--crm", "hubspot", stdout=out)
+    assert out.getvalue() == "poll: hubspot=250\n"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_admin_shows_how_far_the_first_sync_is(db, settings, admin_client):
+    with FakeHubSpot() as api:
+        api.search_data["contacts"] = [contact(n) for n in range(1, 451)]
+        api.fail_search_after = 1  # the first sync stops after its first page
+        with pytest.raises(CrmApiError):
+            pollers._poll_hubspot_contacts(hubspot(api), NOW)
+        page = admin_client.get("/admin/ingest/pollcursor/").content.decode()
+        assert "200 of 450 records (44 %)" in page
+        assert "Polled records waiting to be processed: hubspot 200" in page
+        api.fail_search_after = None
+        pollers._poll_hubspot_contacts(hubspot(api), NOW)
+    cursor = PollCursor.objects.get(stream="hubspot:contacts")
+    assert cursor.first_synced_at == NOW
+    services.drain_inbox()
+    page = admin_client.get("/admin/ingest/pollcursor/").content.decode()
+    assert "done 2024-06-10" in page and "waiting to be processed" not in page
+    # a later poll keeps the first sync's completion time
+    with FakeHubSpot() as api:
+        api.search_data["contacts"] = [contact(n) for n in range(1, 451)]
+        with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+            pollers._poll_hubspot_contacts(hubspot(api), NOW + timedelta(hours=1))
+    assert PollCursor.objects.get(stream="hubspot:contacts").first_synced_at == NOW
