@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from slawatch.api import views
+from slawatch.economics import api as economics_api
 from slawatch.quality import api as quality_api
 
 router = DefaultRouter()
@@ -14,6 +15,9 @@ router.register("leads", views.LeadViewSet)
 router.register("handoffs", views.HandoffViewSet)
 router.register("feedback", quality_api.FeedbackViewSet, basename="feedback")
 router.register("disputes", quality_api.DisputeViewSet, basename="dispute")
+router.register("spend", economics_api.SpendViewSet, basename="spend")
+router.register("visits", economics_api.VisitsViewSet, basename="visits")
+router.register("rates", economics_api.RateViewSet, basename="rate")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

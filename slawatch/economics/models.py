@@ -41,7 +41,7 @@ class Spend(models.Model):
     month = models.DateField(validators=[validate_first_of_month],
                              help_text="the month, stored as its first day")
     source = models.CharField(max_length=100, help_text="the lead source the money bought")
-    campaign = models.CharField(max_length=200, blank=True)
+    campaign = models.CharField(max_length=200, blank=True, default="")
     category = models.CharField(max_length=10, choices=SpendCategory.choices,
                                 default=SpendCategory.MARKETING)
     amount = models.DecimalField(max_digits=14, decimal_places=2,

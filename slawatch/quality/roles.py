@@ -19,6 +19,10 @@ _CONFIG = [f"{app}.{action}_{model}" for app, model in
            [("people", "calendar"), ("people", "team"), ("people", "person"),
             ("people", "crmidentity"), ("leads", "slapolicy")]
            for action in ("view", "add", "change", "delete")]
+# Marketing economics inputs: marketing and RevOps keep them, managers read them.
+_ECONOMICS = [f"economics.{action}_{model}" for model in ("spend", "visits", "rate")
+              for action in ("view", "add", "change", "delete")]
+_ECONOMICS_READ = [name for name in _ECONOMICS if ".view_" in name]
 
 PERMISSIONS = {
     REP: _READ_SALES + [
@@ -33,8 +37,8 @@ PERMISSIONS = {
         "quality.change_qualitydispute", "quality.resolve_qualitydispute",
         "quality.view_disputecomment", "quality.add_disputecomment",
         "quality.view_commitment",
-    ],
-    MARKETING: [
+    ] + _ECONOMICS_READ,
+    MARKETING: _ECONOMICS + [
         "leads.view_lead", "leads.view_handoff", "leads.view_opportunity",
         "people.view_person", "people.view_team",
         "quality.view_leadfeedback", "quality.view_qualitydispute",
@@ -43,7 +47,7 @@ PERMISSIONS = {
         "quality.view_commitment", "quality.add_commitment", "quality.change_commitment",
         "quality.delete_commitment",
     ],
-    REVOPS: _READ_SALES + _CONFIG + [
+    REVOPS: _READ_SALES + _CONFIG + _ECONOMICS + [
         "leads.view_leadevent", "escalation.view_escalation", "quality.view_slaboard",
         "quality.view_leadfeedback", "quality.view_qualitydispute",
         "quality.change_qualitydispute", "quality.resolve_qualitydispute",
