@@ -54,6 +54,7 @@ from django.db.models.functions import (
     Cast,
     Coalesce,
     Concat,
+    NullIf,
     RowNumber,
     TruncDate,
     TruncMonth,
@@ -626,7 +627,8 @@ def _first_value(field):
     """The lead's first non-empty `field` in event order (the CRM's original attribution);
     the lead's current value when no event carried one."""
     events = (LeadEvent.objects.filter(lead=OuterRef("pk"))
-              .annotate(v=KT(f"data__lead__{field}")).exclude(v__isnull=True).exclude(v="")
+              .annotate(v=NullIf(KT(f"data__lead__{field}"), Value(""), output_field=CharField()))
+              .filter(v__isnull=False)
               .order_by("occurred_at", "key").values("v")[:1])
     return Coalesce(Subquery(events), F(field), output_field=CharField())
 
