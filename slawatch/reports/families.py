@@ -17,12 +17,21 @@ BUSINESS = "business minutes (the SLA policy's calendar) from handoff to the fir
 PCT = "linear interpolation between closest ranks (percentile_cont); null when no value"
 
 
+ACRONYMS = {"cac": "CAC", "roi": "ROI", "clv": "CLV", "sla": "SLA", "p90": "p90"}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     kind: str
     definition: str
     nullable: bool = False
+
+    @property
+    def heading(self):
+        """What a reader sees above the column: 'cost_per_lead' -> 'Cost per lead'."""
+        words = [ACRONYMS.get(w, w) for w in self.name.split("_")]
+        return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 @dataclass(frozen=True)
