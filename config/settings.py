@@ -37,7 +37,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "slawatch.home.apps.SlawatchAdminConfig",  # Django's admin as slawatch's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "slawatch.escalation",
     "slawatch.quality",
     "slawatch.reports",
+    "slawatch.home",
     "slawatch.api",
     "slawatch.ops",
     "slawatch.demo",
