@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "slawatch.escalation",
     "slawatch.quality",
     "slawatch.reports",
+    "slawatch.access",
     "slawatch.home",
     "slawatch.api",
     "slawatch.ops",

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("slawatch.quality.urls")),  # /admin/board/ must precede the admin's catch-all
+    path("", include("slawatch.leads.urls")),  # /admin/board/ must precede the admin's catch-all
     path("", include("slawatch.reports.urls")),  # /admin/reports/, before the catch-all
     path("admin/", admin.site.urls),
     path("api/v1/", include("slawatch.api.urls")),

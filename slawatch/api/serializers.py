@@ -5,8 +5,8 @@ from rest_framework import serializers
 from slawatch.escalation.models import Escalation
 from slawatch.leads import ladder
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
-from slawatch.leads.services import reconcile_leads_of_owner
-from slawatch.people.models import Calendar, CrmIdentity, Person, Team
+from slawatch.leads.owners import OwnerIdTaken, person_set_crm_ids
+from slawatch.people.models import Calendar, Person, Team
 
 
 def django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -69,13 +69,7 @@ class PersonSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(f"CRM name {crm!r} must be 1-50 characters")
             if "\x00" in crm:  # PostgreSQL text cannot hold NUL (owner ids: CharField checks)
                 raise serializers.ValidationError("a CRM name cannot contain NUL (\\u0000)")
-            clash = CrmIdentity.objects.filter(crm=crm, owner_id=owner_id)
-            if self.instance is not None:
-                clash = clash.exclude(person=self.instance)
-            if clash.exists():
-                raise serializers.ValidationError(
-                    f"{crm} owner id {owner_id!r} already belongs to another person")
-        return value
+        return value  # an owner id held by another person: the mapping service says so
 
     @transaction.atomic
     def create(self, validated_data):
@@ -93,17 +87,10 @@ class PersonSerializer(serializers.ModelSerializer):
         return person
 
     def _save_crm_ids(self, person, crm_ids, replace=False):
-        before = set(person.crm_identities.values_list("crm", "owner_id"))
-        if replace:
-            person.crm_identities.exclude(crm__in=list(crm_ids)).delete()
-        for crm, owner_id in crm_ids.items():
-            CrmIdentity.objects.update_or_create(person=person, crm=crm,
-                                                 defaults={"owner_id": owner_id})
-        after = set(person.crm_identities.values_list("crm", "owner_id"))
-        # Leads waiting on an id that now maps get their clock; leads of an id that no
-        # longer maps lose theirs (the mapping was wrong), so no lead keeps stale state.
-        for crm, owner_id in sorted(before ^ after):
-            transaction.on_commit(lambda c=crm, o=owner_id: reconcile_leads_of_owner(c, o))
+        try:
+            person_set_crm_ids(person=person, crm_ids=crm_ids, replace=replace)
+        except OwnerIdTaken as exc:
+            raise serializers.ValidationError({"crm_ids": exc.messages}) from None
 
 
 class HourSerializer(serializers.Serializer):

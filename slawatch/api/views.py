@@ -6,12 +6,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from slawatch.access import scoping
 from slawatch.api import serializers as s
 from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
 from slawatch.leads.services import handoff_acknowledge
 from slawatch.people.models import Calendar, Person, Team
-from slawatch.quality import scoping
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):

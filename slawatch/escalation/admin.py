@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
 
+from slawatch.access import scoping
+from slawatch.access.admin_mixins import ScopedAdminMixin
 from slawatch.escalation.models import Escalation, EscalationAttempt, SlackAction
 from slawatch.escalation.services import escalations_retry
-from slawatch.quality import scoping
-from slawatch.quality.admin_scoping import ScopedAdminMixin
 
 
 class AttemptInline(admin.TabularInline):

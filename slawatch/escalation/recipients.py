@@ -15,14 +15,9 @@ class Target:
     error: str = ""
 
 
-def team_of(handoff: Handoff):
-    """The team at handoff; a rep who had none then may have joined one since."""
-    return handoff.team or handoff.rep.team
-
-
 def resolve(handoff: Handoff, notify: str, channel: str) -> Target:
     """A step's recipient, or a Target whose `error` says why nobody can be notified."""
-    team = team_of(handoff)
+    team = handoff.team_now()
     if notify == "team_channel":
         if channel != "slack":
             return Target(f"nobody:{notify}", error="team_channel steps can only use slack")

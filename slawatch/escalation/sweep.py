@@ -31,6 +31,7 @@ from slawatch.escalation.models import Escalation, EscalationStatus
 from slawatch.escalation.recipients import resolve
 from slawatch.leads import ladder
 from slawatch.leads.models import Handoff, HandoffStatus, Milestone
+from slawatch.leads.reassign import ReassignRefused, handoff_reassign
 from slawatch.leads.services import calendar_for
 
 log = logging.getLogger(__name__)
@@ -216,14 +217,12 @@ def _write(rows, milestones, handoffs) -> None:
 
 def _reroute(handoff_ids) -> None:
     """Reassign-on-breach steps, each in a savepoint so one failure keeps the batch."""
-    from slawatch.escalation.services import reroute_handoff
-
     for handoff_id in handoff_ids:
         try:
             with transaction.atomic():
-                result = reroute_handoff(handoff=Handoff(pk=handoff_id), by="sweep")
-            if result.to is None:
-                log.info("handoff %s not rerouted: %s", handoff_id, result.reason)
+                handoff_reassign(handoff=Handoff(pk=handoff_id), by="sweep")
+        except ReassignRefused as exc:
+            log.info("handoff %s not rerouted: %s", handoff_id, " ".join(exc.messages))
         except Exception:
             log.exception("rerouting handoff %s failed", handoff_id)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from slawatch.escalation import deliver, digest, sweep
-from slawatch.escalation.services import enqueue_deliveries
+from slawatch.escalation.channels.slack import update_message
 from slawatch.ops.services import SWEEP, timed_run
+from slawatch.tasking import enqueue_each
 
 log = logging.getLogger(__name__)
+DELIVER = "slawatch.escalation.tasks.deliver_escalation"
 
 
 @shared_task(ignore_result=True)
@@ -37,7 +40,7 @@ def deliver_due() -> int:
     now = timezone.now()
     deliver.reap(now)
     ids = deliver.due_ids(now)
-    enqueue_deliveries(ids)
+    enqueue_each(DELIVER, ids)
     return len(ids)
 
 
@@ -45,17 +48,13 @@ def deliver_due() -> int:
 def send_digests() -> int:
     """Beat, every minute: bundle held escalations whose digest time has come."""
     ids = digest.collect_digests()
-    enqueue_deliveries(ids)
+    enqueue_each(DELIVER, ids)
     return len(ids)
 
 
 @shared_task(ignore_result=True)
 def update_slack_message(response_url: str, text: str, blocks: list | None = None) -> None:
     """After a button click: replace the message (best effort, with a timeout)."""
-    from django.conf import settings
-
-    from slawatch.escalation.channels.slack import update_message
-
     try:
         update_message(response_url, text, blocks, settings.SLAWATCH_HTTP_TIMEOUT_SECONDS)
     except Exception:

@@ -11,7 +11,6 @@ import json
 import logging
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -20,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from slawatch.escalation.channels.slack import after_action
 from slawatch.escalation.services import SLACK_ACTIONS, slack_action_apply
 from slawatch.leads.models import Handoff
+from slawatch.tasking import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +90,5 @@ def slack_interactions(request):
 
 
 def _update_later(response_url, text, blocks):
-    from slawatch.escalation.tasks import update_slack_message
-
-    def enqueue():
-        try:
-            update_slack_message.delay(response_url, text, blocks)
-        except Exception:  # broker down: the click already did its work
-            log.warning("could not queue the Slack message update", exc_info=True)
-
-    transaction.on_commit(enqueue)
+    # Best effort: if the broker is down, the click already did its work.
+    enqueue_on_commit("slawatch.escalation.tasks.update_slack_message", response_url, text, blocks)

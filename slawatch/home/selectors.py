@@ -10,7 +10,7 @@ from django.utils import timezone
 from slawatch.escalation.models import Escalation
 from slawatch.ingest.models import CrmEvent, PollCursor
 from slawatch.leads.models import Lead
-from slawatch.quality import scoping
+from slawatch.access import scoping
 from slawatch.quality.models import LeadFeedback, QualityDispute
 from slawatch.reports import selectors as reports
 

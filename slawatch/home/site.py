@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from slawatch.home import selectors
-from slawatch.quality import roles, scoping, services
+from slawatch.access import roles, scoping
+from slawatch.quality import services
 from slawatch.quality.models import RejectReason, Verdict
 
 

@@ -1,25 +1,31 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from slawatch.leads.models import (
-    Handoff,
-    Lead,
-    LeadEvent,
-    Milestone,
-    Opportunity,
-    SlaPolicy,
-    Touch,
-)
-from slawatch.leads.services import handoff_acknowledge
-from slawatch.quality import scoping
-from slawatch.quality.admin_inlines import FeedbackHostMixin
-from slawatch.quality.admin_scoping import (
+from slawatch.access import scoping
+from slawatch.access.admin_mixins import (
     BreachedFilter,
     DisputedFilter,
     HandoffDisputedFilter,
     LeadBreachedFilter,
     ScopedAdminMixin,
 )
+from slawatch.leads import admin_board as board
+from slawatch.leads.models import (
+    Handoff,
+    Lead,
+    LeadEvent,
+    Milestone,
+    Opportunity,
+    SlaBoard,
+    SlaPolicy,
+    Touch,
+)
+from slawatch.leads.services import handoff_acknowledge
+from slawatch.quality.admin_inlines import FeedbackHostMixin
 from slawatch.quality.selectors import lead_effective_verdict
 
 
@@ -173,3 +179,31 @@ class OpportunityAdmin(admin.ModelAdmin):
     list_filter = ["status", "currency"]
     search_fields = ["external_id", "lead__email", "lead__name"]
     list_select_related = ["lead"]
+
+
+@admin.register(SlaBoard)
+class SlaBoardAdmin(admin.ModelAdmin):
+    """The SLA board lives at this model's list URL (/admin/leads/slaboard/)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [path("", self.admin_site.admin_view(self.changelist_view),
+                     name="leads_slaboard_changelist")]
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            board.act(request)
+            return HttpResponseRedirect(request.path)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": "SLA board", **board.context(request.user)}
+        return TemplateResponse(request, "admin/leads/slaboard.html", context)

@@ -225,6 +225,11 @@ class Handoff(models.Model):
     def __str__(self):
         return f"{self.lead} → {self.rep} ({self.status})"
 
+    def team_now(self):
+        """The team responsible now: the team at handoff, else the rep's team (a rep
+        who had none then may have joined one since)."""
+        return self.team or self.rep.team
+
     @property
     def snapshot(self):
         return self.policy_snapshots.get(self.heat)
@@ -305,3 +310,13 @@ class Opportunity(models.Model):
 
     def __str__(self):
         return f"{self.external_id} {self.amount or ''} {self.currency}"
+
+
+class SlaBoard(Handoff):
+    """The SLA board's entry in the admin index and its permission (managers and RevOps)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ("view",)
+        verbose_name = "SLA board"
+        verbose_name_plural = "SLA board"

@@ -1,8 +1,9 @@
 from django.contrib import admin
 
+from slawatch.access import scoping
+from slawatch.access.admin_mixins import ScopedAdminMixin
+from slawatch.leads.owners import crm_identity_delete, crm_identity_save
 from slawatch.people.models import Calendar, CrmIdentity, Person, Team
-from slawatch.quality import scoping
-from slawatch.quality.admin_scoping import ScopedAdminMixin
 
 
 @admin.register(Calendar)
@@ -42,6 +43,15 @@ class PersonAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["team", "user"]
     inlines = [CrmIdentityInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not CrmIdentity:
+            return super().save_formset(request, form, formset, change)
+        # Through the mapping service, so leads waiting on these owner ids get their clock.
+        for identity in formset.save(commit=False):
+            crm_identity_save(identity=identity)
+        for identity in formset.deleted_objects:
+            crm_identity_delete(identity=identity)
+
 
 @admin.register(CrmIdentity)
 class CrmIdentityAdmin(admin.ModelAdmin):
@@ -50,3 +60,13 @@ class CrmIdentityAdmin(admin.ModelAdmin):
     search_fields = ["owner_id", "person__name"]
     list_select_related = ["person"]
     autocomplete_fields = ["person"]
+
+    def save_model(self, request, obj, form, change):
+        crm_identity_save(identity=obj)
+
+    def delete_model(self, request, obj):
+        crm_identity_delete(identity=obj)
+
+    def delete_queryset(self, request, queryset):
+        for identity in queryset:
+            crm_identity_delete(identity=identity)

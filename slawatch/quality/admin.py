@@ -1,4 +1,4 @@
-"""The admin where sales and marketing work on lead quality, plus "My leads" and the SLA board.
+"""The admin where sales and marketing work on lead quality, plus the rep's "My leads".
 
 Every write goes through services.py: the admin's own save paths are only used to
 collect input. Dispute outcomes are never a form field; resolving has its own page
@@ -14,14 +14,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from slawatch.leads.admin import CRM_FIELDS
-from slawatch.quality import board, scoping, services
-from slawatch.quality.admin_inlines import FeedbackHostMixin
-from slawatch.quality.admin_scoping import (
+from slawatch.access import scoping
+from slawatch.access.admin_mixins import (
     FeedbackDisputedFilter,
     LeadBreachedFilter,
     ScopedAdminMixin,
 )
+from slawatch.leads.admin import CRM_FIELDS
+from slawatch.quality import services
+from slawatch.quality.admin_inlines import FeedbackHostMixin
 from slawatch.quality.models import (
     RESOLUTIONS,
     Commitment,
@@ -30,7 +31,6 @@ from slawatch.quality.models import (
     LeadFeedback,
     MyLead,
     QualityDispute,
-    SlaBoard,
     Verdict,
 )
 
@@ -301,31 +301,3 @@ class MyLeadAdmin(FeedbackHostMixin, admin.ModelAdmin):
         if self.get_object(request, object_id) is None:
             raise _not_found()
         return super().change_view(request, object_id, form_url, extra_context)
-
-
-@admin.register(SlaBoard)
-class SlaBoardAdmin(admin.ModelAdmin):
-    """The SLA board lives at this model's list URL (/admin/quality/slaboard/)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        return [path("", self.admin_site.admin_view(self.changelist_view),
-                     name="quality_slaboard_changelist")]
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        if request.method == "POST":
-            board.act(request)
-            return HttpResponseRedirect(request.path)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
-                   "title": "SLA board", **board.context(request.user)}
-        return TemplateResponse(request, "admin/quality/slaboard.html", context)

@@ -9,7 +9,8 @@ feedback, which is saved through the feedback service.
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from slawatch.quality import scoping, services
+from slawatch.access import scoping
+from slawatch.quality import services
 from slawatch.quality.models import LeadFeedback
 
 

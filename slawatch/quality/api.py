@@ -11,10 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
+from slawatch.access import scoping
 from slawatch.api.serializers import django_errors
 from slawatch.api.views import ModelPermissions
-from slawatch.quality import scoping, services
-from slawatch.quality.selectors import feedback_with_effective_verdict
+from slawatch.quality import services
 from slawatch.quality.models import (
     RESOLUTIONS,
     DisputeComment,
@@ -24,6 +24,7 @@ from slawatch.quality.models import (
     RejectReason,
     Verdict,
 )
+from slawatch.quality.selectors import feedback_with_effective_verdict
 
 
 class ScopedLeadField(serializers.PrimaryKeyRelatedField):

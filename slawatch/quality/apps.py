@@ -1,14 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, post_save
 
 
 class QualityConfig(AppConfig):
     name = "slawatch.quality"
-
-    def ready(self):
-        from slawatch.quality import signals
-
-        # After every migrate, so models added by later migrations reach the role groups.
-        post_migrate.connect(signals.sync_role_groups, dispatch_uid="slawatch-sync-roles")
-        post_save.connect(signals.person_saved, sender="people.Person",
-                          dispatch_uid="slawatch-person-role-group")

@@ -201,12 +201,3 @@ class MyLead(Lead):
         verbose_name = "my lead"
         verbose_name_plural = "my leads"
 
-
-class SlaBoard(Handoff):
-    """The SLA board's entry in the admin index and its permission (managers and RevOps)."""
-
-    class Meta:
-        proxy = True
-        default_permissions = ("view",)
-        verbose_name = "SLA board"
-        verbose_name_plural = "SLA board"

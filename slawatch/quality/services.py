@@ -6,7 +6,6 @@ dispute lifecycle, so nothing here can be bypassed by another entry point.
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from django.conf import settings
@@ -27,8 +26,12 @@ from slawatch.quality.models import (
     QualityDispute,
     Verdict,
 )
+from slawatch.tasking import enqueue_each_on_commit
 
 log = logging.getLogger(__name__)
+
+# The escalation outbox delivers dispute notices like escalations.
+DELIVER_TASK = "slawatch.escalation.tasks.deliver_escalation"
 
 
 def feedback_give(*, lead: Lead, by: Person, verdict: str, reason: str = "",
@@ -142,8 +145,7 @@ def notify_dispute(dispute: QualityDispute, what: str) -> list[Escalation]:
                                payload=_payload(dispute, what)))
     rows = Escalation.objects.bulk_create(rows)
     ids = [row.pk for row in rows if row.pk is not None]
-    # robust: a broker hiccup must not fail the request; the rows wait in the outbox.
-    transaction.on_commit(lambda: _enqueue_delivery(ids), robust=True)
+    enqueue_each_on_commit(DELIVER_TASK, ids)
     return rows
 
 
@@ -160,45 +162,3 @@ def _payload(dispute, what):
     return {"event": f"dispute.{what}", "dispute_id": dispute.pk, "lead_id": lead.pk,
             "subject": headline, "text": f"{headline}\n\n{body}\n\n{base}{link}",
             "outcome": dispute.outcome, "url": f"{base}{link}"}
-
-
-def _enqueue_delivery(ids):
-    """Hand the rows to the escalation engine's delivery task when it exists.
-
-    Imported lazily: quality must not depend on how delivery is built. Without a
-    task the rows stay pending and the delivery sweep (or slawatch_drain) sends them.
-    """
-    try:
-        tasks = importlib.import_module("slawatch.escalation.tasks")
-    except ImportError:
-        return
-    task = getattr(tasks, "deliver_escalation", None)
-    if task is None:
-        return
-    for pk in ids:
-        task.delay(pk)
-
-
-def handoff_reassign(*, handoff, to: Person, by: str, at=None) -> None:
-    """Hand the lead to another rep from slawatch (the SLA board) as a lead.assigned event.
-
-    The event goes through apply_events like a CRM's would, so the old handoff closes as
-    reassigned and the new rep's clock starts now. The CRM keeps its own owner until
-    someone changes it there; its next assignment event wins by occurred_at.
-    """
-    from slawatch.leads.events import DomainEvent
-    from slawatch.leads.services import apply_events
-
-    at = at or timezone.now()
-    lead = handoff.lead
-    if to.pk == handoff.rep_id:
-        raise ValidationError(f"{lead} is already with {to}")
-    owner_id = to.crm_identities.filter(crm=lead.crm).values_list("owner_id", flat=True).first()
-    if owner_id is None:
-        raise ValidationError(f"{to} has no {lead.crm} owner id, so cannot hold this lead")
-    event = DomainEvent.parse(
-        {"event_id": f"reassign-{handoff.pk}-{at.timestamp():.6f}", "type": "lead.assigned",
-         "occurred_at": at.isoformat(), "crm": lead.crm,
-         "lead": {"external_id": lead.external_id, "owner": owner_id}},
-        key_prefix=f"admin:{by[:60]}")
-    apply_events([event])

@@ -8,7 +8,7 @@ from slawatch.reports.views import dashboard
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     """Lists the dashboard in the admin index for every staff user; what each one sees
-    in it is narrowed by their role (slawatch/reports/scoping.py)."""
+    in it is narrowed by their role (slawatch/access/scoping.py)."""
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff

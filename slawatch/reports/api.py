@@ -9,14 +9,20 @@ import csv
 import io
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from slawatch.reports import params, scoping
+from slawatch.access import scoping
+from slawatch.reports import params
 from slawatch.reports.families import FAMILIES, FLOAT, INT
 
 FORMATS = ("json", "csv", "api")

@@ -2,7 +2,7 @@
 
 Population: the handoffs whose `handed_off_at` lies in [start, end), narrowed by an
 optional role scope (a function on a Handoff queryset), grouped by one dimension
-(rep, team, heat, source, campaign or week). Every figure is computed by the
+(rep, team, heat, source, campaign, week or day). Every figure is computed by the
 database with aggregates and window functions; Python only shapes the few result
 rows (one per group), so the number of queries does not grow with the data.
 
@@ -68,7 +68,7 @@ from slawatch.leads.models import Handoff, Heat, Lead, LeadEvent, Milestone, Opp
 from slawatch.people.models import Person, Team
 from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute, RejectReason
 
-GROUP_BYS = ("rep", "team", "heat", "source", "campaign", "week")
+GROUP_BYS = ("rep", "team", "heat", "source", "campaign", "week", "day")
 PERCENTILES = {"median": 0.5, "p90": 0.9}
 OUTCOMES = ("open", "upheld", "overturned", "withdrawn")
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -116,6 +116,8 @@ def _key_expr(group_by):
         # Monday of the week in the site time zone, as 'YYYY-MM-DD' text on both databases.
         return Cast(TruncDate(TruncWeek("handed_off_at", output_field=DateTimeField())),
                     CharField())
+    if group_by == "day":
+        return Cast(TruncDate("handed_off_at"), CharField())
     return F({"rep": "rep_id", "team": "team_id", "heat": "heat", "source": "lead__source",
               "campaign": "lead__campaign", "company": "lead__company"}[group_by])
 
@@ -133,6 +135,8 @@ def label_for(group_by, key, name):
         return f"Week of {key}"
     if group_by == "company":
         return key or "(no company)"
+    if group_by == "day":
+        return key
     return key or "(none)"
 
 

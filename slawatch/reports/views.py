@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from slawatch.reports import charts, params, scoping, selectors
+from slawatch.access import scoping
+from slawatch.reports import charts, params, selectors
 from slawatch.reports.families import FAMILIES
 
 PERCENT_COLUMNS = {"compliance", "touched_rate", "never_touched_rate", "dropped_rate",
@@ -20,7 +21,8 @@ PERCENT_COLUMNS = {"compliance", "touched_rate", "never_touched_rate", "dropped_
                    "met_conversion", "missed_conversion", "delivery_rate", "closing_ratio",
                    "lead_to_opportunity", "visit_to_lead", "roi"}
 GROUP_LABELS = {"rep": "Rep", "team": "Team", "heat": "Heat", "source": "Source",
-                "campaign": "Campaign", "week": "Week", "month": "Month", "company": "Company"}
+                "campaign": "Campaign", "week": "Week", "day": "Day", "month": "Month",
+                "company": "Company"}
 
 
 def dashboard(request):

@@ -6,7 +6,7 @@ import time_machine
 from slawatch.leads.models import Handoff
 from tests.quality.world import assign, policy
 
-BOARD = "/admin/quality/slaboard/"
+BOARD = "/admin/leads/slaboard/"
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_board_orders_unacknowledged_breaches_first_then_by_time_left(org, board
     assert response.status_code == 200
     assert rows(response) == [("L-1", "breach"), ("L-3", "ok"), ("L-2", "warn")]
     html = response.content.decode()
-    assert html.count('<svg class="chart"') == 3
+    assert html.count('<svg class="report-chart"') == 3
     assert 'data-due="2026-11-23T09:34:00+00:00"' in html  # L-3, counted down by the page's JS
 
 
@@ -92,7 +92,28 @@ def test_charts_aggregate_the_last_30_days(org, board_data, login):
     Handoff.objects.filter(lead=board_data["L-2"]).update(status="met", speed_to_lead_seconds=300)
     Handoff.objects.filter(lead=board_data["L-3"]).update(status="met", speed_to_lead_seconds=900)
     data = login(org.manager_user).get(BOARD).context["chart_data"]
-    assert data["compliance"][-1] == ("23 Nov", 2 / 3)
+    assert data["compliance"][-1] == ("23 Nov", 0.6667)
     assert data["compliance"][0][1] is None  # no handoffs that day: a gap, not 0 %
     assert dict(data["speed_by_heat"]) == {"Hot": 10.0, "Warm": None, "Cold": None}
     assert data["breaches_by_rep"] == [("Rita Rep", 1)]
+
+
+@time_machine.travel("2026-11-23 09:20:00Z", tick=False)
+def test_board_figures_are_the_reports_figures_for_the_same_range(org, board_data, login):
+    """One KPI layer: the board's speed is the report's median (not a mean), its
+    compliance and breaches the report's, for the same 30 days and the same scope."""
+    for key, seconds in (("L-1", 60), ("L-2", 120), ("L-3", 900)):  # mean 6 min, median 2
+        Handoff.objects.filter(lead=board_data[key]).update(status="met",
+                                                            speed_to_lead_seconds=seconds)
+    Handoff.objects.filter(lead=board_data["L-1"]).update(status="breached")
+    client = login(org.manager_user)
+    data = client.get(BOARD).context["chart_data"]
+    query = "start=2026-10-24T09:20:00Z&end=2026-11-23T09:20:00Z"
+    by_heat = {r["label"]: r for r in
+               client.get(f"/api/v1/reports/sla/?group_by=heat&{query}").json()["rows"]}
+    assert dict(data["speed_by_heat"])["Hot"] == by_heat["Hot"]["speed_to_lead_median_minutes"] == 2.0
+    by_day = client.get(f"/api/v1/reports/sla/?group_by=day&{query}").json()["rows"]
+    assert [(r["key"], r["compliance"]) for r in by_day] == [("2026-11-23", 0.6667)]
+    assert data["compliance"][-1] == ("23 Nov", 0.6667)
+    by_rep = client.get(f"/api/v1/reports/sla/?group_by=rep&{query}").json()["rows"]
+    assert data["breaches_by_rep"] == [(r["label"], r["breached"]) for r in by_rep if r["breached"]]

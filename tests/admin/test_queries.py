@@ -11,7 +11,7 @@ from slawatch.leads.models import Handoff, Lead, Milestone
 from slawatch.quality.models import LeadFeedback, QualityDispute
 
 PAGES = ["/admin/leads/lead/", "/admin/leads/handoff/", "/admin/quality/leadfeedback/",
-         "/admin/quality/qualitydispute/", "/admin/quality/mylead/", "/admin/quality/slaboard/",
+         "/admin/quality/qualitydispute/", "/admin/quality/mylead/", "/admin/leads/slaboard/",
          "/admin/people/person/"]
 
 

@@ -254,7 +254,7 @@ def test_rep_adds_feedback_from_the_feedback_list_through_the_service(org, leads
 def test_handoff_ownership_history_records_who_reassigned(org, leads, login):
     handoff = Handoff.objects.get(lead=leads["east"])
     client = login(org.manager_user)
-    client.post("/admin/quality/slaboard/", {"action": "reassign", "handoff": handoff.pk,
+    client.post("/admin/leads/slaboard/", {"action": "reassign", "handoff": handoff.pk,
                                              "rep": org.rep2.pk})
     latest = handoff.history.latest()
     assert (latest.close_reason, latest.history_user) == ("reassigned", org.manager_user)

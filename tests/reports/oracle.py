@@ -27,6 +27,9 @@ def _key(h, group_by):
     if group_by == "week":
         monday = (h.handed_off_at.date() - timedelta(days=h.handed_off_at.weekday())).isoformat()
         return monday, f"Week of {monday}"
+    if group_by == "day":
+        day = h.handed_off_at.date().isoformat()
+        return day, day
     value = getattr(h.lead, group_by)
     return value, value or "(none)"
 

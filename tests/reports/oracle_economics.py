@@ -136,6 +136,8 @@ def _sales_key(h, group_by):
     if group_by == "week":
         day = h.handed_off_at.astimezone(UTC).date()
         return day.fromordinal(day.toordinal() - day.weekday()).isoformat()
+    if group_by == "day":
+        return h.handed_off_at.astimezone(UTC).date().isoformat()
     return getattr(h.lead, group_by)
 
 

@@ -4,7 +4,7 @@ import io
 import pytest
 from django.contrib.auth.models import Group
 
-from slawatch.quality import roles
+from slawatch.access import roles
 from tests.factories import PersonFactory, TeamFactory
 from tests.reports.builders import T0, handoff, lead, window_params
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from slawatch.economics.models import Rate, Spend, Visits
 from slawatch.leads.models import Handoff, Lead, LeadEvent, Opportunity
-from slawatch.quality import scoping
+from slawatch.access import scoping
 from slawatch.reports import selectors
 from tests.factories import PersonFactory, TeamFactory
 from tests.reports import oracle_economics as oracle

@@ -8,7 +8,7 @@ every migrate for models added later.
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from slawatch.quality.roles import ROLES, sync_groups
+from slawatch.access.roles import ROLES, sync_groups
 
 
 def create_groups(apps, schema_editor):

@@ -32,7 +32,7 @@ PERMISSIONS = {
     ],
     MANAGER: _READ_SALES + [
         "leads.view_leadevent", "people.view_person", "people.view_team",
-        "escalation.view_escalation", "quality.view_slaboard",
+        "escalation.view_escalation", "leads.view_slaboard",
         "quality.view_leadfeedback", "quality.view_qualitydispute",
         "quality.change_qualitydispute", "quality.resolve_qualitydispute",
         "quality.view_disputecomment", "quality.add_disputecomment",
@@ -48,7 +48,7 @@ PERMISSIONS = {
         "quality.delete_commitment",
     ],
     REVOPS: _READ_SALES + _CONFIG + _ECONOMICS + [
-        "leads.view_leadevent", "escalation.view_escalation", "quality.view_slaboard",
+        "leads.view_leadevent", "escalation.view_escalation", "leads.view_slaboard",
         "quality.view_leadfeedback", "quality.view_qualitydispute",
         "quality.change_qualitydispute", "quality.resolve_qualitydispute",
         "quality.view_disputecomment", "quality.add_disputecomment",

@@ -1,24 +1,26 @@
 """The SLA board: open handoffs by time left, actions on them, 30-day charts.
 
-Reads are scoped with scoping.handoffs_for (a manager sees the team); the charts
-are database aggregates rendered as inline SVG by charts.py.
+Rows are scoped with access.scoping (a manager sees the team). The figures come from
+the report selectors, so the board and the reports show the same compliance and the
+same (median) speed-to-lead for the same days; charts are drawn by reports.charts.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db.models import Avg, Case, Count, IntegerField, Min, Q, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models import Case, IntegerField, Min, Q, Value, When
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from slawatch.leads.models import Heat, HandoffStatus
+from slawatch.access import scoping
+from slawatch.leads.models import Handoff, HandoffStatus, Heat
+from slawatch.leads.reassign import ReassignRefused, eligible_owners, handoff_reassign
 from slawatch.leads.services import handoff_acknowledge
-from slawatch.people.models import Role
-from slawatch.quality import charts, scoping, services
+from slawatch.people.models import Person
+from slawatch.reports import charts
+from slawatch.reports.selectors import ReportWindow, sla_report
 
 WINDOW_DAYS = 30
 MAX_ROWS = 200
@@ -36,7 +38,7 @@ def open_handoffs(user):
             .annotate(rank=Case(When(status=HandoffStatus.BREACHED, acknowledged_at__isnull=True,
                                      then=Value(0)), default=Value(1),
                                 output_field=IntegerField()))
-            .select_related("lead", "rep", "team")
+            .select_related("lead", "rep__team", "team")
             .order_by("rank", "due", "pk")[:MAX_ROWS])
 
 
@@ -45,60 +47,63 @@ def _row(handoff, now, candidates):
     state = "breach" if handoff.due <= now else "warn" if warn_at <= now else "ok"
     return {"handoff": handoff, "due": handoff.due, "warn_at": warn_at, "state": state,
             "unacked_breach": handoff.rank == 0,
-            "reassign_to": [p for p in candidates.get(handoff.lead.crm, ())
-                            if p.pk != handoff.rep_id]}
+            "reassign_to": candidates(handoff)}
 
 
-def _candidates(user):
-    """Reps the user may hand a lead to, by CRM (a rep needs an owner id in the lead's CRM)."""
-    by_crm: dict[str, list] = {}
-    people = scoping.people_for(user).filter(is_active=True, role=Role.REP) \
-        .prefetch_related("crm_identities").order_by("name")
-    for person in people:
-        for identity in person.crm_identities.all():
-            by_crm.setdefault(identity.crm, []).append(person)
-    return by_crm
+def _candidates(handoffs):
+    """handoff -> the reps it may be handed to (the reassign service's own rule)."""
+    cache: dict[tuple[int, str], list] = {}
+
+    def for_handoff(handoff: Handoff):
+        team = handoff.team_now()
+        if team is None:
+            return []
+        key = (team.pk, handoff.lead.crm)
+        if key not in cache:
+            owners = eligible_owners(team, handoff.lead.crm)
+            cache[key] = list(Person.objects.filter(pk__in=owners).order_by("name"))
+        return [p for p in cache[key] if p.pk != handoff.rep_id]
+    return for_handoff
 
 
-def chart_data(user, now):
-    since = now - timedelta(days=WINDOW_DAYS)
-    recent = scoping.handoffs_for(user).filter(handed_off_at__gte=since)
-    per_day = recent.annotate(day=TruncDate("handed_off_at")).values("day").annotate(
-        met=Count("pk", filter=Q(status=HandoffStatus.MET)),
-        breached=Count("pk", filter=Q(status=HandoffStatus.BREACHED)))
-    by_day = {row["day"]: row for row in per_day}
+def chart_data(user, now: datetime) -> dict:
+    """The last 30 days through the report selectors (the same figures as /admin/reports/)."""
+    def report(group_by):
+        window = ReportWindow(now - timedelta(days=WINDOW_DAYS), now, group_by,
+                              scoping.handoff_scope(user))
+        return sla_report(window)
+
+    by_day = {row["key"]: row["compliance"] for row in report("day")}
     days = [(now - timedelta(days=n)).date() for n in range(WINDOW_DAYS - 1, -1, -1)]
-    compliance = []
-    for day in days:
-        row = by_day.get(day, {"met": 0, "breached": 0})
-        decided = row["met"] + row["breached"]
-        compliance.append((day.strftime("%d %b"), row["met"] / decided if decided else None))
-    speed = dict(recent.filter(speed_to_lead_seconds__isnull=False).values("heat")
-                 .annotate(avg=Avg("speed_to_lead_seconds")).values_list("heat", "avg"))
-    speed_by_heat = [(label, speed[heat] / 60 if heat in speed else None)
-                     for heat, label in Heat.choices]
-    breaches = list(recent.filter(status=HandoffStatus.BREACHED).values("rep__name")
-                    .annotate(n=Count("pk")).order_by("-n", "rep__name")
-                    .values_list("rep__name", "n")[:10])
+    compliance = [(day.strftime("%d %b"), by_day.get(day.isoformat())) for day in days]
+    speed = {row["key"]: row["speed_to_lead_median_minutes"] for row in report("heat")}
+    speed_by_heat = [(label, speed.get(heat)) for heat, label in Heat.choices]
+    breaches = sorted(((row["label"], row["breached"]) for row in report("rep") if row["breached"]),
+                      key=lambda item: (-item[1], item[0]))[:10]
     return {"compliance": compliance, "speed_by_heat": speed_by_heat, "breaches_by_rep": breaches}
+
+
+def _chart(title, pairs, *, percent=False, series="value"):
+    return mark_safe(charts.grouped_bars(title, [label for label, _ in pairs],
+                                         {series: [value for _, value in pairs]},
+                                         percent=percent))
 
 
 def context(user) -> dict:
     now = timezone.now()
-    candidates = _candidates(user)
     data = chart_data(user, now)
+    handoffs = list(open_handoffs(user))
+    candidates = _candidates(handoffs)
     return {
-        "rows": [_row(h, now, candidates) for h in open_handoffs(user)],
+        "rows": [_row(h, now, candidates) for h in handoffs],
         "now": now,
         "can_act": scoping.may_act_on_handoffs(user),
         "charts": [
-            mark_safe(charts.bar_chart("SLA compliance by day (last 30 days)",
-                                       data["compliance"], unit="%", max_value=1.0,
-                                       colour="#2e7d32", label_every=5)),
-            mark_safe(charts.bar_chart("Average speed-to-lead by heat (minutes)",
-                                       data["speed_by_heat"], unit=" min")),
-            mark_safe(charts.bar_chart("Breaches by rep (last 30 days)",
-                                       data["breaches_by_rep"], colour="#c62828")),
+            _chart("SLA compliance by day (last 30 days)", data["compliance"], percent=True,
+                   series="compliance"),
+            _chart("Median speed-to-lead by heat (minutes)", data["speed_by_heat"],
+                   series="median minutes"),
+            _chart("Breaches by rep (last 30 days)", data["breaches_by_rep"], series="breaches"),
         ],
         "chart_data": data,
     }
@@ -134,9 +139,8 @@ def _reassign(request, handoff, rep_id, who):
         messages.error(request, "Choose a rep from your team to reassign to.")
         return
     try:
-        services.handoff_reassign(handoff=handoff, to=to, by=who)
-    except ValidationError as exc:
+        handoff_reassign(handoff=handoff, to=to, by=who)
+    except ReassignRefused as exc:
         messages.error(request, " ".join(exc.messages))
         return
-    messages.success(request, f"{handoff.lead} reassigned to {to}. Update the owner in the "
-                              "CRM as well, or its next assignment will win.")
+    messages.success(request, f"{handoff.lead} reassigned to {to}.")

@@ -1,4 +1,4 @@
-"""Who sees which rows: the one scoping rule, used by the admin and the REST API.
+"""Who sees which rows: the one scoping rule, used by the admin, the REST API and the reports.
 
 Permissions (roles.py) say what a user may do with a model; these selectors say
 which rows. A rep sees the leads they own or held and their own handoffs; a
@@ -9,12 +9,13 @@ see everything. A signed-in user with no role and no person sees nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from slawatch.access import roles
 from slawatch.leads.models import Handoff, Lead
 from slawatch.people.models import Person, Team
-from slawatch.quality import roles
 from slawatch.quality.models import DisputeComment, LeadFeedback, QualityDispute
 
 EVERYTHING = "all"
@@ -147,3 +148,22 @@ def escalations_for(user, qs: QuerySet | None = None) -> QuerySet:
         return qs
     return qs.filter(Q(handoff__in=handoffs_for(user).values("pk"))
                      | Q(recipient_person__in=people_for(user).values("pk")))
+
+
+def handoff_scope(user):
+    """For the report selectors: None (everything) or a function narrowing a Handoff queryset."""
+    if sees_everything(user):
+        return None
+    return partial(handoffs_for, user)
+
+
+def commitment_scope(user):
+    """For the report selectors: None (everything) or a Q on Commitment rows the user sees."""
+    scope = scope_of(user)
+    if scope.role == EVERYTHING:
+        return None
+    if scope.role == roles.REP:
+        return Q(rep=scope.person)
+    if scope.role == roles.MANAGER:
+        return Q(team_id__in=scope.team_ids) | Q(rep__team_id__in=scope.team_ids)
+    return Q(pk__in=[])

@@ -1,15 +1,21 @@
 """Keep role groups and people's users in step with the role model."""
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 
-from slawatch.quality import roles
+from slawatch.access import roles
 
 
 def sync_role_groups(sender, app_config=None, using="default", **kwargs):
-    # post_migrate fires once per app; the last app's call sees every permission.
-    if app_config is not None and app_config.label != "quality":
+    # post_migrate fires once per app with models, in INSTALLED_APPS order; the last
+    # one's call sees every permission, whichever apps are installed.
+    if app_config is not None and app_config is not _last_app_with_models():
         return
     roles.sync_groups(Group, Permission)
+
+
+def _last_app_with_models():
+    return [config for config in apps.get_app_configs() if config.models_module][-1]
 
 
 def person_saved(sender, instance, **kwargs):

@@ -3,6 +3,6 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/board/",
-         RedirectView.as_view(url=reverse_lazy("admin:quality_slaboard_changelist")),
+         RedirectView.as_view(url=reverse_lazy("admin:leads_slaboard_changelist")),
          name="sla-board"),
 ]
