@@ -705,17 +705,20 @@ def marketing_report(window: ReportWindow):
         sales_spend, sales_unconverted = _converted_sums(
             [r for r in spend_rows if r["category"] == "sales"], rates)
         _add(unconverted, spend_unconverted, sales_unconverted)
-        for key in {r["k"] for r in spend_rows}:
-            rows[key]  # noqa: B018 - a source with spend and no leads is a row too
+        _ensure(rows, {r["k"] for r in spend_rows})  # spend without leads is a row too
     visits = economics.visits_by(first, last, g)
     if visits is not None:
         visits = {_money_key(g, k): v for k, v in visits.items()}
-        for key in visits:
-            rows[key]  # noqa: B018
+        _ensure(rows, visits)
     for key, row in rows.items():
         _marketing_money(row, key, g, pipeline, won, spend, sales_spend, visits, unconverted)
     order = (lambda r: r["key"]) if g == "month" else (lambda r: (r["label"].lower(), r["key"]))
     return sorted(rows.values(), key=order)
+
+
+def _ensure(rows, keys):
+    for key in keys:
+        rows.setdefault(key, _empty_marketing())
 
 
 def _empty_marketing():
