@@ -181,3 +181,12 @@ def test_reps_may_neither_read_nor_import_spend(org, marketer):
 def test_bad_dry_run_flag_is_a_400(marketer):
     response = post_csv(marketer, f"{HEADER}\n2026-11,web,,marketing,5,USD\n", dry_run="maybe")
     assert response.status_code == 400 and "dry_run" in response.json()["error"]
+
+
+def test_a_second_figure_for_the_same_key_through_the_api_is_a_400(marketer):
+    fields = {"month": "2026-11", "source": "web", "category": "marketing", "amount": "1",
+              "currency": "USD"}
+    assert marketer.post("/api/v1/spend/", fields, format="json").status_code == 201
+    again = marketer.post("/api/v1/spend/", {**fields, "amount": "2"}, format="json")
+    assert again.status_code == 400 and "unique" in str(again.json())
+    assert Spend.objects.get().amount == Decimal("1.00")
