@@ -8,9 +8,11 @@ falling back to a default nobody asked for.
 import math
 import os
 import re
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pycountry
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -155,4 +157,32 @@ def env_rate(name, default):
             "s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"):
         raise ImproperlyConfigured(
             f"{name}={value!r} is not a rate like 100/minute (or 'off')")
+def env_decimal(name, default, minimum=None, maximum=None, above=None):
+    """A finite Decimal (money and the inputs multiplied with it never go through float)."""
+    value = _raw(name)
+    if value is None:
+        return Decimal(default)
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number") from None
+    if not number.is_finite():
+        raise ImproperlyConfigured(f"{name}={value!r} is not a finite number")
+    if above is not None and number <= above:
+        raise ImproperlyConfigured(f"{name}={number} must be greater than {above}")
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name}={number} must be at most {maximum}")
+    return number
+
+
+def env_currency(name, default):
+    """An ISO 4217 code in upper case, e.g. USD."""
+    value = _raw(name)
+    if value is None:
+        return default
+    if len(value) != 3 or not value.isupper() or pycountry.currencies.get(alpha_3=value) is None:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an ISO 4217 currency code "
+                                   "(three capital letters, e.g. USD or EUR)")
     return value

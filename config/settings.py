@@ -14,6 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import (
     env_bool,
     env_choice,
+    env_currency,
+    env_decimal,
     env_float,
     env_hosts,
     env_int,
@@ -41,7 +43,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "slawatch.home.apps.SlawatchAdminConfig",  # Django's admin as slawatch's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -57,12 +59,14 @@ INSTALLED_APPS = [
     "slawatch.people",
     "slawatch.leads",
     "slawatch.definitions",
+    "slawatch.economics",  # before quality: its permissions exist when the role groups sync
     "slawatch.ingest",
     "slawatch.escalation",
     "slawatch.quality",
     "slawatch.reports",
     "slawatch.whatif",
     "slawatch.access",
+    "slawatch.home",
     "slawatch.api",
     "slawatch.ops",
     "slawatch.demo",
@@ -277,6 +281,12 @@ SLAWATCH_REPORT_COMPLIANCE_TARGET = env_float("SLAWATCH_REPORT_COMPLIANCE_TARGET
 SLAWATCH_REPORT_CONVERSION_TARGET = env_float("SLAWATCH_REPORT_CONVERSION_TARGET", 0.1, minimum=0)
 SLAWATCH_REPORT_CONVERSION_MIN_HANDOFFS = env_int(
     "SLAWATCH_REPORT_CONVERSION_MIN_HANDOFFS", 10, minimum=1)
+# Marketing economics (docs/KPIS.md): money is reported in this currency; other
+# currencies convert with the rates/ table. CLV = revenue per customer x gross margin
+# x expected lifetime in years (a won deal's amount counting as one year of revenue).
+SLAWATCH_REPORTING_CURRENCY = env_currency("SLAWATCH_REPORTING_CURRENCY", "USD")
+SLAWATCH_CLV_GROSS_MARGIN = env_decimal("SLAWATCH_CLV_GROSS_MARGIN", "1", above=0, maximum=1)
+SLAWATCH_CLV_LIFETIME_YEARS = env_decimal("SLAWATCH_CLV_LIFETIME_YEARS", "1", above=0)
 # Escalation (docs/ESCALATION.md): a step found more than this late is recorded as
 # skipped, not sent (a backfilled lead must not page anyone about last week).
 SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES = env_int(

@@ -19,6 +19,10 @@ _CONFIG = [f"{app}.{action}_{model}" for app, model in
            [("people", "calendar"), ("people", "team"), ("people", "person"),
             ("people", "crmidentity"), ("leads", "slapolicy")]
            for action in ("view", "add", "change", "delete")]
+# Marketing economics inputs: marketing and RevOps keep them, managers read them.
+_ECONOMICS = [f"economics.{action}_{model}" for model in ("spend", "visits", "rate")
+              for action in ("view", "add", "change", "delete")]
+_ECONOMICS_READ = [name for name in _ECONOMICS if ".view_" in name]
 
 # Everyone reads the lead definition; marketing and RevOps draft it (approving is by side).
 _DEFINITIONS_READ = ["definitions.view_leaddefinition", "definitions.view_definitionapproval"]
@@ -39,8 +43,8 @@ PERMISSIONS = {
         "quality.change_qualitydispute", "quality.resolve_qualitydispute",
         "quality.view_disputecomment", "quality.add_disputecomment",
         "quality.view_commitment",
-    ],
-    MARKETING: _DEFINITIONS_DRAFT + [
+    ] + _ECONOMICS_READ,
+    MARKETING: _DEFINITIONS_DRAFT + _ECONOMICS + [
         "leads.view_lead", "leads.view_handoff", "leads.view_opportunity",
         "people.view_person", "people.view_team",
         "quality.view_leadfeedback", "quality.view_qualitydispute",
@@ -49,7 +53,7 @@ PERMISSIONS = {
         "quality.view_commitment", "quality.add_commitment", "quality.change_commitment",
         "quality.delete_commitment",
     ],
-    REVOPS: _READ_SALES + _CONFIG + _DEFINITIONS_DRAFT + [
+    REVOPS: _READ_SALES + _CONFIG + _DEFINITIONS_DRAFT + _ECONOMICS + [
         "leads.view_leadevent", "escalation.view_escalation", "leads.view_slaboard",
         "escalation.change_escalation",  # the admin's "retry" action (rows stay read-only)
         "escalation.view_slackaction",

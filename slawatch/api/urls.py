@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from slawatch.api import views
 from slawatch.definitions import api as definitions_api
+from slawatch.economics import api as economics_api
 from slawatch.quality import api as quality_api
 from slawatch.whatif.api import WhatIfView
 
@@ -17,6 +18,9 @@ router.register("handoffs", views.HandoffViewSet)
 router.register("feedback", quality_api.FeedbackViewSet, basename="feedback")
 router.register("disputes", quality_api.DisputeViewSet, basename="dispute")
 router.register("definitions", definitions_api.DefinitionViewSet, basename="definition")
+router.register("spend", economics_api.SpendViewSet, basename="spend")
+router.register("visits", economics_api.VisitsViewSet, basename="visits")
+router.register("rates", economics_api.RateViewSet, basename="rate")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from slawatch.definitions import services as definitions
 from slawatch.definitions.models import LeadDefinition
 from slawatch.demo import cast, history
+from slawatch.economics.models import Rate, Spend
 from slawatch.leads.events import DomainEvent
 from slawatch.leads.models import Lead, SlaPolicy
 from slawatch.leads.services import apply_events
@@ -130,7 +131,24 @@ def load_history(days: int, per_day: int) -> int:
     for lead_history in leads:
         _feedback(lead_history, people.get(lead_history.owner), marketer)
     _commitments(people)
+    _spend()
     return len(leads)
+
+
+def _spend():
+    """Spend per source for this month and the last (one source paid in EUR, with its
+    rate), so the marketing economics have something to show."""
+    this_month = timezone.localdate().replace(day=1)
+    months = [(this_month - timedelta(days=1)).replace(day=1), this_month]
+    for month in months:
+        Rate.objects.get_or_create(month=month, currency="EUR", defaults={"rate": "1.08"})
+        for n, source in enumerate(cast.SOURCES):
+            currency = "EUR" if source == "partner_referral" else "USD"
+            Spend.objects.get_or_create(month=month, source=source, campaign="",
+                                        category="marketing",
+                                        defaults={"amount": 1500 + 750 * n, "currency": currency})
+        Spend.objects.get_or_create(month=month, source="demo_request", campaign="",
+                                    category="sales", defaults={"amount": 4000, "currency": "USD"})
 
 
 def _feedback(lead_history, rep, marketer):

@@ -17,12 +17,21 @@ BUSINESS = "business minutes (the SLA policy's calendar) from handoff to the fir
 PCT = "linear interpolation between closest ranks (percentile_cont); null when no value"
 
 
+ACRONYMS = {"cac": "CAC", "roi": "ROI", "clv": "CLV", "sla": "SLA", "p90": "p90"}
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     kind: str
     definition: str
     nullable: bool = False
+
+    @property
+    def heading(self):
+        """What a reader sees above the column: 'cost_per_lead' -> 'Cost per lead'."""
+        words = [ACRONYMS.get(w, w) for w in self.name.split("_")]
+        return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 @dataclass(frozen=True)
@@ -159,4 +168,55 @@ COMMITMENTS = Family("commitments", "Commitments", "Leads marketing committed pe
                            "'low conversion' (conversion below target)"),
 ], chart=("committed", "delivered"), group_bys=())
 
-FAMILIES = {f.name: f for f in (SLA, SPEED_FAMILY, LEAKAGE, QUALITY, FUNNEL, REVENUE, COMMITMENTS)}
+COHORT = "leads first created in the CRM in [start, end)"
+MONEY = "in the reporting currency (SLAWATCH_REPORTING_CURRENCY), decimal string"
+MONTHS = "the months whose first day lies in [start, end)"
+UNCONVERTED = Column("unconverted", INT, "amounts left out because no rate converts their "
+                                         "currency (spend rows and opportunities)")
+CURRENCY = Column("currency", STR, "the reporting currency every money column is in")
+
+MARKETING = Family("marketing", "Marketing economics", f"Spend against the {COHORT}, each "
+                   "attributed to its first source and campaign; spend counts for "
+                   f"{MONTHS}. Money {MONEY}.", selectors.marketing_report, [
+    Column("key", STR, "the source, the campaign, or the month (YYYY-MM)"),
+    Column("label", STR, "display name of the group"),
+    Column("leads", INT, f"number of {COHORT}"),
+    Column("visits", INT, "site visits the source brought in those months (null when "
+                          "grouped by campaign: visits are per source)", True),
+    Column("visit_to_lead", FLOAT, "leads / visits", True),
+    Column("spend", STR, f"marketing spend of {MONTHS}, {MONEY}; null for a user who does "
+                         "not see every lead", True),
+    Column("sales_spend", STR, f"sales spend of {MONTHS}, {MONEY}", True),
+    Column("cost_per_lead", STR, "spend / leads", True),
+    Column("opportunities", INT, "opportunities on those leads, opened at any time"),
+    Column("lead_to_opportunity", FLOAT, "leads with an opportunity / leads", True),
+    Column("pipeline", STR, f"amounts of their open opportunities, {MONEY}"),
+    Column("won_revenue", STR, f"amounts of their won opportunities, {MONEY}"),
+    Column("customers", INT, "leads with a won opportunity"),
+    Column("cac", STR, "customer acquisition cost: (spend + sales_spend) / customers", True),
+    Column("roi", FLOAT, "marketing ROI: (won_revenue - spend) / spend", True),
+    Column("clv", STR, "customer lifetime value: won_revenue / customers x "
+                       "SLAWATCH_CLV_GROSS_MARGIN x SLAWATCH_CLV_LIFETIME_YEARS", True),
+    Column("clv_to_cac", FLOAT, "clv / cac", True),
+    CURRENCY, UNCONVERTED,
+], chart=("cost_per_lead",), group_bys=selectors.MARKETING_GROUP_BYS)
+
+SALES = Family("sales", "Sales results", f"Closing ratio, sales cycle and revenue per account "
+               f"for {POPULATION}; opportunities are credited as in the funnel. Money {MONEY}.",
+               selectors.sales_report, KEY + [
+    Column("handoffs", INT, f"number of {POPULATION}"),
+    Column("opportunities", INT, "opportunities credited to these handoffs"),
+    Column("won", INT, "of which won"),
+    Column("lost", INT, "of which lost"),
+    Column("closing_ratio", FLOAT, "won / (won + lost); open opportunities are left out", True),
+    Column("median_sales_cycle_days", FLOAT, "median days from handoff to the close of a won "
+                                             f"opportunity; {PCT}", True),
+    Column("won_revenue", STR, f"amounts of the won opportunities, {MONEY}"),
+    Column("accounts", INT, "distinct companies with a won opportunity (a lead without a "
+                            "company is an account of its own)"),
+    Column("revenue_per_account", STR, "won_revenue / accounts", True),
+    CURRENCY, UNCONVERTED,
+], chart=("closing_ratio",), group_bys=selectors.SALES_GROUP_BYS)
+
+FAMILIES = {f.name: f for f in (SLA, SPEED_FAMILY, LEAKAGE, QUALITY, FUNNEL, REVENUE, SALES,
+                                MARKETING, COMMITMENTS)}

@@ -31,7 +31,7 @@ def parse_instant(text, name):
 
 
 def parse_window(query, *, scope=None, now=None, group_bys=selectors.GROUP_BYS):
-    group_by = query.get("group_by") or "rep"
+    group_by = query.get("group_by") or group_bys[0]
     if group_by not in group_bys:
         raise BadParameter(f"group_by must be one of {', '.join(group_bys)}, not {group_by!r}")
     now = now or timezone.now()

@@ -20,9 +20,11 @@ docs/KPIS.md defines every figure in words.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
@@ -47,10 +49,22 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, RowNumber, TruncDate, TruncWeek
+from django.db.models.fields.json import KT
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    Concat,
+    NullIf,
+    RowNumber,
+    TruncDate,
+    TruncMonth,
+    TruncWeek,
+)
 from django.utils import timezone
 
-from slawatch.leads.models import Handoff, Heat, Milestone, Opportunity
+from slawatch.economics import money
+from slawatch.economics import selectors as economics
+from slawatch.leads.models import Handoff, Heat, Lead, LeadEvent, Milestone, Opportunity
 from slawatch.people.models import Person, Team
 from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute, RejectReason
 
@@ -105,7 +119,7 @@ def _key_expr(group_by):
     if group_by == "day":
         return Cast(TruncDate("handed_off_at"), CharField())
     return F({"rep": "rep_id", "team": "team_id", "heat": "heat", "source": "lead__source",
-              "campaign": "lead__campaign"}[group_by])
+              "campaign": "lead__campaign", "company": "lead__company"}[group_by])
 
 
 def key_text(value):
@@ -119,6 +133,8 @@ def label_for(group_by, key, name):
         return Heat(key).label if key in Heat.values else key
     if group_by == "week":
         return f"Week of {key}"
+    if group_by == "company":
+        return key or "(no company)"
     if group_by == "day":
         return key
     return key or "(none)"
@@ -563,3 +579,221 @@ def verdict(row):
 def default_range(now=None):
     end = now or timezone.now()
     return end - timedelta(days=30), end
+
+
+# --- money in the reporting currency: marketing economics and sales -------------------------
+
+MARKETING_GROUP_BYS = ("source", "campaign", "month")
+SALES_GROUP_BYS = GROUP_BYS + ("company",)
+
+
+def months_starting_in(start, end):
+    """(first, last) month (first days) whose first day, at midnight in the site time
+    zone, lies in [start, end); first > last when none does. Monthly spend and visits
+    count in full for these months and not at all for the others."""
+    tz = timezone.get_current_timezone()
+    s, e = timezone.localtime(start, tz), timezone.localtime(end, tz)
+    first = date(s.year, s.month, 1)
+    if datetime.combine(first, time.min, tz) < start:
+        first = _next_month(first)
+    last = date(e.year, e.month, 1)
+    if datetime.combine(last, time.min, tz) >= end:
+        last = _previous_month(last)
+    return first, last
+
+
+def _next_month(day):
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _previous_month(day):
+    return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+
+
+def _converted_sums(rows, rates):
+    """Sum database rows of {"k", "currency", "month", "amount", "n"} per key in the
+    reporting currency: ({key: Decimal}, {key: items that had no rate})."""
+    totals, unconverted = defaultdict(Decimal), defaultdict(int)
+    for row in rows:
+        value = rates.convert(row["amount"], row["currency"], _as_date(row["month"]))
+        if value is None:
+            unconverted[row["k"]] += row["n"]
+        else:
+            totals[row["k"]] += value
+    return totals, unconverted
+
+
+def _as_date(value):
+    return timezone.localtime(value).date() if isinstance(value, datetime) else value
+
+
+def _first_value(field):
+    """The lead's first non-empty `field` in event order (the CRM's original attribution);
+    the lead's current value when no event carried one."""
+    events = (LeadEvent.objects.filter(lead=OuterRef("pk"))
+              .annotate(v=NullIf(KT(f"data__lead__{field}"), Value(""), output_field=CharField()))
+              .filter(v__isnull=False)
+              .order_by("occurred_at", "key").values("v")[:1])
+    return Coalesce(Subquery(events), F(field), output_field=CharField())
+
+
+def cohort(window: ReportWindow):
+    """Leads first created in the CRM in [start, end) (when the CRM never sent a creation,
+    when slawatch first stored the lead), narrowed to leads with a handoff in the scope."""
+    leads = Lead.objects.annotate(cohort_at=Coalesce("created_in_crm_at", "created_at")).filter(
+        cohort_at__gte=window.start, cohort_at__lt=window.end)
+    if window.scope is not None:
+        leads = leads.filter(Exists(window.scope(Handoff.objects.filter(lead=OuterRef("pk")))))
+    return leads
+
+
+def _cohort_key(group_by):
+    if group_by == "month":
+        return TruncMonth("cohort_at", output_field=DateTimeField())
+    return _first_value(group_by)
+
+
+def _money_key(group_by, value):
+    if group_by == "month":
+        return "" if value is None else f"{_as_date(value):%Y-%m}"
+    return key_text(value)
+
+
+def _money_label(group_by, key):
+    if group_by == "month":
+        return date.fromisoformat(f"{key}-01").strftime("%B %Y")
+    return label_for(group_by, key, None)
+
+
+def marketing_report(window: ReportWindow):
+    """Leads, spend, pipeline and revenue of a lead cohort, in the reporting currency.
+
+    docs/KPIS.md defines every figure; spend (company-wide) is shown only to users who
+    see every lead, and is null for a narrower scope.
+    """
+    g = window.group_by
+    leads = cohort(window)
+    # Annotation names differ from the relation's ("opportunities"), which they would shadow.
+    counted = leads.values(k=_cohort_key(g)).order_by().annotate(
+        n_leads=Count("id", distinct=True), n_opportunities=Count("opportunities"),
+        n_with_opportunity=Count("id", distinct=True, filter=Q(opportunities__isnull=False)),
+        n_customers=Count("id", distinct=True, filter=Q(opportunities__status="won")))
+    money_rows = leads.filter(opportunities__amount__isnull=False,
+                              opportunities__status__in=["open", "won"]).values(
+        k=_cohort_key(g), currency=F("opportunities__currency"),
+        opportunity_status=F("opportunities__status"),
+        month=TruncMonth(Coalesce("opportunities__closed_at", "opportunities__opened_at"))
+    ).order_by().annotate(amount=Sum("opportunities__amount"), n=Count("opportunities__id"))
+    rates = economics.rates()
+    rows = defaultdict(_empty_marketing)
+    for item in counted:
+        rows[_money_key(g, item.pop("k"))].update(
+            {name.removeprefix("n_"): value for name, value in item.items()})
+    opportunity_money = [{**r, "k": _money_key(g, r["k"])} for r in money_rows]
+    pipeline, unconverted = _converted_sums(
+        [r for r in opportunity_money if r["opportunity_status"] == "open"], rates)
+    won, won_unconverted = _converted_sums(
+        [r for r in opportunity_money if r["opportunity_status"] == "won"], rates)
+    _add(unconverted, won_unconverted)
+    first, last = months_starting_in(window.start, window.end)
+    spend = sales_spend = None
+    if window.scope is None:
+        spend_rows = [{**r, "k": _money_key(g, r["k"])}
+                      for r in economics.spend_by(first, last, g)]
+        spend, spend_unconverted = _converted_sums(
+            [r for r in spend_rows if r["category"] == "marketing"], rates)
+        sales_spend, sales_unconverted = _converted_sums(
+            [r for r in spend_rows if r["category"] == "sales"], rates)
+        _add(unconverted, spend_unconverted, sales_unconverted)
+        _ensure(rows, {r["k"] for r in spend_rows})  # spend without leads is a row too
+    visits = economics.visits_by(first, last, g)
+    if visits is not None:
+        visits = {_money_key(g, k): v for k, v in visits.items()}
+        _ensure(rows, visits)
+    for key, row in rows.items():
+        _marketing_money(row, key, g, pipeline, won, spend, sales_spend, visits, unconverted)
+    order = (lambda r: r["key"]) if g == "month" else (lambda r: (r["label"].lower(), r["key"]))
+    return sorted(rows.values(), key=order)
+
+
+def _ensure(rows, keys):
+    for key in keys:
+        rows.setdefault(key, _empty_marketing())
+
+
+def _empty_marketing():
+    return {"leads": 0, "opportunities": 0, "with_opportunity": 0, "customers": 0}
+
+
+def _add(into, *others):
+    for other in others:
+        for key, n in other.items():
+            into[key] += n
+
+
+def _marketing_money(row, key, g, pipeline, won, spend, sales_spend, visits, unconverted):
+    with_opportunity = row.pop("with_opportunity")
+    won_revenue = won.get(key, Decimal(0))
+    marketing = None if spend is None else spend.get(key, Decimal(0))
+    sales = None if sales_spend is None else sales_spend.get(key, Decimal(0))
+    acquisition = None if marketing is None else marketing + sales
+    cac = money.divide(acquisition, row["customers"])
+    clv = money.divide(won_revenue, row["customers"])
+    if clv is not None:
+        clv *= settings.SLAWATCH_CLV_GROSS_MARGIN * settings.SLAWATCH_CLV_LIFETIME_YEARS
+    visit_count = None if visits is None else visits.get(key, 0)
+    row.update({
+        "key": key, "label": _money_label(g, key), "visits": visit_count,
+        "visit_to_lead": money.fraction(row["leads"], visit_count),
+        "spend": money.cents(marketing), "sales_spend": money.cents(sales),
+        "cost_per_lead": money.cents(money.divide(marketing, row["leads"])),
+        "lead_to_opportunity": money.fraction(with_opportunity, row["leads"]),
+        "pipeline": money.cents(pipeline.get(key, Decimal(0))),
+        "won_revenue": money.cents(won_revenue), "cac": money.cents(cac),
+        "roi": None if marketing is None else money.fraction(won_revenue - marketing, marketing),
+        "clv": money.cents(clv), "clv_to_cac": money.fraction(clv, cac),
+        "currency": settings.SLAWATCH_REPORTING_CURRENCY,
+        "unconverted": unconverted.get(key, 0)})
+
+
+def sales_report(window: ReportWindow):
+    """Closing ratio, sales cycle and revenue per account of the handoffs in range;
+    opportunities credited as in the funnel, money in the reporting currency."""
+    g = window.group_by
+    base = _rows(window, _grouped(handoffs_in(window), window).annotate(handoffs=Count("id")))
+    opp = "lead__opportunities__"
+    credited = _credited(handoffs_in(window))
+    counts = _rows(window, _grouped(credited, window).annotate(
+        opportunities=Count(f"{opp}id"),
+        won=Count(f"{opp}id", filter=Q(**{f"{opp}status": "won"})),
+        lost=Count(f"{opp}id", filter=Q(**{f"{opp}status": "lost"})),
+        accounts=Count(_account(), distinct=True, filter=Q(**{f"{opp}status": "won"}))))
+    closed_won = _credited(handoffs_in(window), status="won", closed_at__isnull=False)
+    cycles = grouped_with_percentiles(
+        window, closed_won, {"cycle": Seconds(F(f"{opp}closed_at"), F("handed_off_at"))},
+        n=Count(f"{opp}id"))
+    won_money = _credited(handoffs_in(window), status="won", amount__isnull=False).values(
+        k=_key_expr(g), currency=F(f"{opp}currency"),
+        month=TruncMonth(Coalesce(f"{opp}closed_at", f"{opp}opened_at"))).order_by().annotate(
+        amount=Sum(f"{opp}amount"), n=Count(f"{opp}id"))
+    revenue, unconverted = _converted_sums(
+        [{**r, "k": key_text(r["k"])} for r in won_money], economics.rates())
+    for key, row in base.items():
+        row.update({"opportunities": 0, "won": 0, "lost": 0, "accounts": 0})
+        row.update({k: v for k, v in counts.get(key, {}).items() if k not in ("key", "label")})
+        cycle = cycles.get(key, ({}, {}))[1].get("cycle_median")
+        won_revenue = revenue.get(key, Decimal(0))
+        row.update({
+            "closing_ratio": money.fraction(row["won"], row["won"] + row["lost"]),
+            "median_sales_cycle_days": None if cycle is None else round(cycle / 86400, 2),
+            "won_revenue": money.cents(won_revenue),
+            "revenue_per_account": money.cents(money.divide(won_revenue, row["accounts"])),
+            "currency": settings.SLAWATCH_REPORTING_CURRENCY,
+            "unconverted": unconverted.get(key, 0)})
+    return _sorted(base)
+
+
+def _account():
+    """A customer account: the lead's company, or the lead itself when it names none."""
+    return Case(When(lead__company="", then=Concat(Value("lead #"), Cast("lead_id", CharField()))),
+                default=F("lead__company"), output_field=CharField())

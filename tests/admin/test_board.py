@@ -43,7 +43,8 @@ def test_board_is_for_managers_and_revops_only(org, board_data, login):
     assert login(org.marketer_user).get(BOARD).status_code == 403
     assert [k for k, _ in rows(login(org.revops_user).get(BOARD))] == ["L-1", "L-W", "L-2", "L-3"]
     assert login(org.manager_user).get("/admin/board/").url == BOARD
-    index = login(org.manager_user).get("/admin/").content.decode()
+    assert login(org.manager_user).get("/admin/").url == "/admin/board/"  # their home
+    index = login(org.manager_user).get("/admin/", {"models": 1}).content.decode()
     assert BOARD in index
 
 

@@ -270,3 +270,17 @@ def test_demo_page_names_each_step_of_the_ladder(cast_free_org, client, settings
               for step, occurrence in ((0, 0), (1, 2), (3, 0))]
     assert labels == ["warning at 50 %", "breach, repeat 2", "1 min after breach"]
     assert "1-minute first-touch SLA" in client.get("/demo/").content.decode()
+
+
+def test_demo_has_spend_so_the_marketing_economics_show_figures(demo_data):
+    from slawatch.economics.models import Spend
+    from slawatch.reports import selectors
+    count = Spend.objects.count()
+    call_command("slawatch_demo_data", "--days", "8", "--per-day", "2", "--hot-minutes", "1",
+                 stdout=open("/dev/null", "w"))
+    assert Spend.objects.count() == count > 0  # idempotent
+    now = timezone.now()
+    rows = selectors.marketing_report(selectors.ReportWindow(
+        start=now - timedelta(days=62), end=now, group_by="source"))
+    assert any(r["spend"] not in (None, "0.00") and r["leads"] for r in rows)
+    assert all(r["unconverted"] == 0 for r in rows)  # the EUR spend has its rate

@@ -25,8 +25,8 @@ def test_dashboard_shows_table_chart_and_csv_link(staff_client):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<svg class="report-chart"' in html
-    assert "<title>Rita Rep - compliance: 50.0%</title>" in html
-    assert "<title>Ravi Rep - compliance: 100.0%</title>" in html
+    assert "<title>Rita Rep - Compliance: 50.0%</title>" in html  # human headings
+    assert "<title>Ravi Rep - Compliance: 100.0%</title>" in html
     table = html[html.index('id="report-table"'):]
     assert "Rita Rep" in table and "50.0%" in table
     assert "met / (met + breached)" in table  # each header carries its definition
@@ -98,3 +98,46 @@ def test_family_tabs_keep_the_range_and_grouping(staff_client):
     html = staff_client.get("/admin/reports/", {"family": "sla", "group_by": "heat",
                                                 **RANGE}).content.decode()
     assert 'href="?family=leakage&amp;group_by=heat&amp;start=2026-11-01&amp;end=2026-12-01"' in html
+
+
+def test_every_report_page_has_human_headings_pickers_and_presets(staff_client):
+    from slawatch.reports.families import FAMILIES
+    for name, family in FAMILIES.items():
+        html = staff_client.get("/admin/reports/", {"family": name, **(
+            RANGE if family.group_bys else {})}).content.decode()
+        table = html[html.index('id="report-table"'):]
+        headings = table[:table.index("</thead>")]
+        for column in family.columns:
+            assert f">{column.heading}</abbr>" in headings, (name, column.name)
+        if family.group_bys:
+            assert 'type="date" name="start" value="2026-11-01"' in html
+            assert ">This month</a>" in html and ">Last quarter</a>" in html
+            assert ">Year to date</a>" in html
+
+
+def test_headings_read_as_words():
+    from slawatch.reports.families import MARKETING
+    headings = {c.name: c.heading for c in MARKETING.columns}
+    assert headings["cost_per_lead"] == "Cost per lead"
+    assert headings["clv_to_cac"] == "CLV to CAC" and headings["roi"] == "ROI"
+
+
+def test_presets_are_this_month_last_quarter_and_year_to_date():
+    from datetime import date
+
+    from slawatch.reports.views import presets
+    assert presets(date(2026, 2, 14)) == [
+        ("This month", date(2026, 2, 1), date(2026, 3, 1)),
+        ("Last quarter", date(2025, 10, 1), date(2026, 1, 1)),
+        ("Year to date", date(2026, 1, 1), date(2026, 2, 15))]
+
+
+def test_marketing_page_draws_the_monthly_trends(staff_client):
+    from slawatch.economics.models import Spend
+    Spend.objects.create(month="2026-11-01", source="web", campaign="q4", amount="500.00",
+                         currency="USD")
+    html = staff_client.get("/admin/reports/", {"family": "marketing", **RANGE}).content.decode()
+    for title in ("Spend by month (USD)", "Leads by month", "Won revenue by month (USD)",
+                  "Cost per lead by source (USD)", "ROI by campaign"):
+        assert f"<title>{title}</title>" in html, title
+    assert "<title>November 2026 - Spend by month (USD): 500</title>" in html
