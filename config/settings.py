@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "slawatch.quality",
     "slawatch.reports",
     "slawatch.access",
+    "slawatch.crmsync",
     "slawatch.api",
     "slawatch.ops",
     "slawatch.demo",
@@ -284,6 +285,14 @@ CELERY_BEAT_SCHEDULE.update({
                                "schedule": 15.0},
     "slawatch-poll-crms": {"task": "slawatch.ingest.tasks.poll_crms",
                            "schedule": SLAWATCH_POLL_INTERVAL_SECONDS},
+})
+# Writing back to the CRMs (docs/CRM.md): off unless SLAWATCH_CRM_WRITEBACK=1.
+SLAWATCH_CRM_WRITEBACK = env_bool("SLAWATCH_CRM_WRITEBACK", False)
+PIPEDRIVE_API_TOKEN = env_str("PIPEDRIVE_API_TOKEN")
+PIPEDRIVE_API_BASE = env_url("PIPEDRIVE_API_BASE", "https://api.pipedrive.com")
+CELERY_BEAT_SCHEDULE.update({
+    "slawatch-crm-writes": {"task": "slawatch.crmsync.tasks.push_due",
+                            "schedule": SLAWATCH_SWEEP_INTERVAL_SECONDS},
 })
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
 SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")

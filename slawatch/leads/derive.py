@@ -150,6 +150,31 @@ def _lead(fact):
     return fact.data.get("lead") or {}
 
 
+def _owner_reports(facts):
+    """(fact, owner) for each fact that sets the owner, in time order, without the CRM's
+    stale reports of a slawatch reassignment.
+
+    When slawatch moves a lead from P to X (a `rerouted_by` fact), the CRM keeps saying P
+    until the write-back lands (a poll or an Outbound Message of any edit in between, or
+    the CRM's echo of our own SLA-field write). Those reports of P are not the CRM
+    reassigning the lead back: they are ignored until the CRM reports X (the echo of our
+    write, itself a no-op since X already holds the lead) or another owner (a real
+    change made in the CRM after ours)."""
+    owner, stale = None, None
+    for fact in facts:
+        new_owner = _lead(fact).get("owner")
+        if fact.type not in ("lead.created", "lead.assigned") or not new_owner:
+            continue
+        if _lead(fact).get("rerouted_by"):
+            stale = owner if owner != new_owner else None
+        elif new_owner == stale:
+            continue
+        else:
+            stale = None
+        owner = new_owner
+        yield fact, new_owner
+
+
 def _attributes(facts, ctx):
     attrs = {"status": "open", "converted_at": None, "disqualified_at": None,
              "created_in_crm_at": None, "owner_crm_id": "", "owner_id": None,
@@ -159,8 +184,6 @@ def _attributes(facts, ctx):
         for name in LEAD_FIELDS + ("heat",):
             if lead.get(name) is not None:
                 attrs[name] = lead[name]
-        if fact.type in ("lead.created", "lead.assigned") and lead.get("owner"):
-            attrs["owner_crm_id"] = lead["owner"]
         if fact.type == "lead.created" and attrs["created_in_crm_at"] is None:
             attrs["created_in_crm_at"] = fact.occurred_at
         if fact.type in TERMINAL:
@@ -168,6 +191,8 @@ def _attributes(facts, ctx):
             attrs["status"] = status
             if attrs[f"{status}_at"] is None:
                 attrs[f"{status}_at"] = fact.occurred_at
+    for _, owner in _owner_reports(facts):
+        attrs["owner_crm_id"] = owner
     if attrs["owner_crm_id"]:
         attrs["owner_id"] = ctx.person_for_owner(ctx.crm, attrs["owner_crm_id"])
     return attrs
@@ -202,17 +227,16 @@ def _heat_at(facts, instant, ctx):
 def _handoffs(facts, ctx) -> list[HandoffPlan]:
     plans: list[HandoffPlan] = []
     owner = None
+    reports = dict((fact.key, new_owner) for fact, new_owner in _owner_reports(facts))
     for fact in facts:
         current = plans[-1] if plans and plans[-1].closed_at is None else None
         if fact.type in TERMINAL:
             if current:
                 current.closed_at, current.close_reason = fact.occurred_at, TERMINAL[fact.type]
             break  # a converted or disqualified lead owes no more touches
-        new_owner = _lead(fact).get("owner")
-        if fact.type not in ("lead.created", "lead.assigned") or not new_owner:
-            continue
-        if new_owner == owner:
-            continue
+        new_owner = reports.get(fact.key)
+        if not new_owner or new_owner == owner:
+            continue  # not an owner report, a stale one, or the same owner (an echo)
         owner = new_owner
         if current and current.handed_off_at == fact.occurred_at:
             # Two owners at the same instant: a zero-length handoff means nothing (and a

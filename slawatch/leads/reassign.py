@@ -26,6 +26,7 @@ from django.utils import timezone
 from slawatch.leads.events import DomainEvent
 from slawatch.leads.models import Handoff, LeadEvent
 from slawatch.leads.services import apply_events
+from slawatch.leads.signals import lead_reassigned
 from slawatch.people.models import CrmIdentity, Person, Role, Team
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,12 @@ def handoff_reassign(*, handoff: Handoff, to: Person | None = None, by: str,
         apply_events([DomainEvent(
             key=key, type="lead.assigned", occurred_at=at, crm=lead.crm,
             external_id=lead.external_id, lead={"owner": owners[person_id], "rerouted_by": by[:100]})])
+        to = Person.objects.get(pk=person_id)
+        # The CRM write-back (slawatch.crmsync) queues its write in this same transaction.
+        lead_reassigned.send(sender=Handoff, lead=lead, handoff=handoff, to=to,
+                             owner_id=owners[person_id])
     log.info("reassigned handoff %s to person %s (%s)", handoff.pk, person_id, by)
-    return Person.objects.get(pk=person_id)
+    return to
 
 
 def _open_handoff(pk) -> Handoff:
@@ -97,5 +102,8 @@ def _chosen(handoff: Handoff, team: Team, to: Person, owners: dict[int, str]) ->
     if not (to.is_active and to.role == Role.REP and to.team_id == team.pk):
         raise ReassignRefused(f"{to} is not an active rep of team {team.name}")
     if to.pk not in owners:
-        raise ReassignRefused(f"{to} has no {handoff.lead.crm} owner id, so cannot hold this lead")
+        raise ReassignRefused(
+            f"{to} has no {handoff.lead.crm} owner id, so the lead cannot be reassigned to them "
+            f"(give {to} their {handoff.lead.crm} id on the person page, or run "
+            "slawatch_sync_owners)")
     return to.pk

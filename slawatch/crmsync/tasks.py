@@ -1,0 +1,11 @@
+"""Celery tasks for the CRM write outbox (they only call outbox.py)."""
+
+from celery import shared_task
+
+from slawatch.crmsync import outbox
+
+
+@shared_task(ignore_result=True)
+def push_due() -> dict:
+    """Beat, and after each queued write: send every CRM write whose time has come."""
+    return outbox.push_due()

@@ -1,0 +1,7 @@
+"""Signals other apps listen to without leads importing them (no import cycle)."""
+
+from django.dispatch import Signal
+
+# Sent by leads.reassign.handoff_reassign inside its transaction, after the move was
+# applied: lead, handoff (the one closed), to (the new Person), owner_id (their CRM id).
+lead_reassigned = Signal()
