@@ -1,0 +1,75 @@
+"""The write side of HubSpot, Salesforce and Pipedrive on 127.0.0.1, as documented:
+HubSpot `PATCH /crm/v3/objects/contacts/{id}`; Salesforce `PATCH
+/services/data/vXX.X/sobjects/Lead/{id}` (204, errors as a JSON array); Pipedrive
+`PATCH /api/v1/leads/{uuid}` and `PATCH /api/v2/persons/{id}` (`{"success": ..}`)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.ingest.fakes import FakeServer
+
+
+class FakeCrm(FakeServer):
+    def __init__(self):
+        super().__init__()
+        self.owners = {}  # record id -> owner id, as the CRM shows it
+
+    def writes(self):
+        return [r for r in self.requests if r["method"] == "PATCH"]
+
+
+class FakeHubSpotWrites(FakeCrm):
+    def __init__(self, token="hs-token"):
+        super().__init__()
+        self.token = token
+
+    def route(self, request):
+        if request["headers"].get("Authorization") != f"Bearer {self.token}":
+            return 401, {}, {"status": "error", "message": "Authentication credentials not found.",
+                             "category": "INVALID_AUTHENTICATION"}
+        parts = request["path"].strip("/").split("/")
+        if request["method"] == "PATCH" and parts[:4] == ["crm", "v3", "objects", "contacts"]:
+            props = json.loads(request["body"])["properties"]
+            if "hubspot_owner_id" in props:
+                self.owners[parts[4]] = props["hubspot_owner_id"]
+            return 200, {}, {"id": parts[4], "properties": props, "archived": False}
+        return super().route(request)
+
+
+class FakeSalesforceWrites(FakeCrm):
+    def __init__(self, token="sf-token"):
+        super().__init__()
+        self.token = token
+
+    def route(self, request):
+        if request["headers"].get("Authorization") != f"Bearer {self.token}":
+            return 401, {}, [{"message": "Session expired or invalid",
+                              "errorCode": "INVALID_SESSION_ID"}]
+        parts = request["path"].strip("/").split("/")
+        if request["method"] == "PATCH" and parts[:2] == ["services", "data"] \
+                and parts[3:5] == ["sobjects", "Lead"]:
+            fields = json.loads(request["body"])
+            if "OwnerId" in fields:
+                self.owners[parts[5]] = fields["OwnerId"]
+            return 204, {}, b""
+        return super().route(request)
+
+
+class FakePipedriveWrites(FakeCrm):
+    def __init__(self, token="pd-api-token"):
+        super().__init__()
+        self.token = token
+
+    def route(self, request):
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        if headers.get("x-api-token") != self.token:
+            return 401, {}, {"success": False, "error": "unauthorized access",
+                             "errorCode": 401}
+        parts = request["path"].strip("/").split("/")
+        if request["method"] == "PATCH" and parts[:3] in (["api", "v1", "leads"],
+                                                         ["api", "v2", "persons"]):
+            owner = json.loads(request["body"])["owner_id"]
+            self.owners[parts[3]] = owner
+            return 200, {}, {"success": True, "data": {"id": parts[3], "owner_id": owner}}
+        return super().route(request)
