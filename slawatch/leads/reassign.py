@@ -53,7 +53,7 @@ def handoff_reassign(*, handoff: Handoff, to: Person | None = None, by: str,
             raise ReassignRefused(f"reassignment cap reached ({team.max_reroutes_per_lead} "
                                   "per lead)")
         owners = eligible_owners(team, lead.crm, exclude_person_id=handoff.rep_id)
-        person_id = _round_robin(team, owners) if to is None else _chosen(handoff, team, to, owners)
+        person_id = _round_robin(team, owners, lead.crm) if to is None else _chosen(handoff, team, to, owners)
         apply_events([DomainEvent(
             key=key, type="lead.assigned", occurred_at=at, crm=lead.crm,
             external_id=lead.external_id, lead={"owner": owners[person_id], "rerouted_by": by[:100]})])
@@ -85,10 +85,10 @@ def eligible_owners(team: Team, crm: str, exclude_person_id: int | None = None) 
     return dict(rows.values_list("person_id", "owner_id"))
 
 
-def _round_robin(team: Team, owners: dict[int, str]) -> int:
+def _round_robin(team: Team, owners: dict[int, str], crm: str) -> int:
     if not owners:
-        raise ReassignRefused(f"team {team.name} has no other active rep with an owner id "
-                              "in this lead's CRM")
+        raise ReassignRefused(f"team {team.name} has no other active rep with a {crm} owner id "
+                              "to hand this lead to")
     ordered = sorted(owners)
     pointer = team.last_routed_to_id or 0
     person_id = next((pk for pk in ordered if pk > pointer), ordered[0])

@@ -176,3 +176,23 @@ def test_retry_after_reads_seconds_and_http_dates():
     assert retry_after("7", now) == 7.0
     assert retry_after("Mon, 23 Nov 2026 09:01:30 GMT", now) == 90.0
     assert retry_after("soon", now) is None and retry_after(None, now) is None
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_rep_without_a_crm_id_is_refused_clearly_in_slack_and_on_the_board(
+        org, hubspot, client, slack, django_capture_on_commit_callbacks):
+    from slawatch.escalation.models import SlackAction
+
+    handoff = assign("hubspot", "51234567890", "81234567")
+    org.rep2.crm_identities.filter(crm="hubspot").delete()
+    body = _form("slawatch_reassign", handoff.pk, user="UMANAGER")
+    client.post("/slack/interactions/", data=body,
+                content_type="application/x-www-form-urlencoded", **slack_headers(body))
+    assert SlackAction.objects.get().outcome.startswith(
+        "Not reassigned: team East has no other active rep with a hubspot owner id")
+    client.force_login(org.manager_user)
+    page = client.post("/admin/leads/slaboard/", {"action": "reassign", "handoff": handoff.pk,
+                                                  "rep": org.rep2.pk}, follow=True)
+    assert "Ravi Rep has no hubspot owner id, so the lead cannot be reassigned to them" \
+        in page.content.decode()
+    assert hubspot.writes() == [] and Handoff.objects.count() == 1
