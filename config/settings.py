@@ -293,6 +293,8 @@ PIPEDRIVE_API_BASE = env_url("PIPEDRIVE_API_BASE", "https://api.pipedrive.com")
 CELERY_BEAT_SCHEDULE.update({
     "slawatch-crm-writes": {"task": "slawatch.crmsync.tasks.push_due",
                             "schedule": SLAWATCH_SWEEP_INTERVAL_SECONDS},
+    "slawatch-sync-owners": {"task": "slawatch.crmsync.tasks.sync_owners",
+                             "schedule": 24 * 3600.0},
 })
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
 SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
-from slawatch.crmsync.models import CrmWrite, WriteStatus
+from slawatch.crmsync.models import CrmOwner, CrmWrite, OwnerState, WriteStatus
+from slawatch.crmsync.owners import person_create_from_owner
 from slawatch.crmsync.outbox import crm_writes_retry
 
 
@@ -26,3 +27,26 @@ class CrmWriteAdmin(admin.ModelAdmin):
         count = crm_writes_retry(ids=queryset.filter(status=WriteStatus.FAILED)
                                  .values_list("pk", flat=True))
         self.message_user(request, f"{count} write(s) queued again.", messages.SUCCESS)
+
+
+@admin.register(CrmOwner)
+class CrmOwnerAdmin(admin.ModelAdmin):
+    """What the last owner sync saw: unmatched owners wait for a person, conflicts for a
+    human decision (the sync never moves an id)."""
+
+    list_display = ["name", "email", "crm", "owner_id", "state", "person", "note", "seen_at"]
+    list_filter = ["state", "crm"]
+    search_fields = ["name", "email", "owner_id"]
+    readonly_fields = [f.name for f in CrmOwner._meta.fields]
+    actions = ["create_person"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Create a person (rep) for each selected unmatched owner",
+                  permissions=["change"])
+    def create_person(self, request, queryset):
+        created = [person_create_from_owner(owner=owner)
+                   for owner in queryset.filter(state=OwnerState.UNMATCHED)]
+        self.message_user(request, f"{len(created)} person(s) created: "
+                          + ", ".join(p.name for p in created), messages.SUCCESS)

@@ -53,3 +53,32 @@ class CrmWrite(models.Model):
 
     def __str__(self):
         return f"{self.crm} {self.kind} of {self.external_id} ({self.status})"
+
+
+class OwnerState(models.TextChoices):
+    MAPPED = "mapped", "Mapped to a person"
+    UNMATCHED = "unmatched", "No person with this email"
+    CONFLICT = "conflict", "Conflict (left alone)"
+
+
+class CrmOwner(models.Model):
+    """A CRM user who can own records, as the last owner sync saw them."""
+
+    crm = models.CharField(max_length=50)
+    owner_id = models.CharField(max_length=100)
+    email = models.CharField(max_length=254, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    state = models.CharField(max_length=10, choices=OwnerState.choices)
+    note = models.CharField(max_length=300, blank=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["crm", "name"]
+        verbose_name = "CRM owner"
+        constraints = [models.UniqueConstraint(fields=["crm", "owner_id"],
+                                               name="crm_owner_unique")]
+
+    def __str__(self):
+        return f"{self.name or self.email or self.owner_id} ({self.crm})"

@@ -20,9 +20,12 @@ class FakeCrm(FakeServer):
 
 
 class FakeHubSpotWrites(FakeCrm):
+    """Also `GET /crm/v3/owners` with `limit`/`after` paging."""
+
     def __init__(self, token="hs-token"):
         super().__init__()
         self.token = token
+        self.users = []  # owner objects as HubSpot lists them
 
     def route(self, request):
         if request["headers"].get("Authorization") != f"Bearer {self.token}":
@@ -34,13 +37,24 @@ class FakeHubSpotWrites(FakeCrm):
             if "hubspot_owner_id" in props:
                 self.owners[parts[4]] = props["hubspot_owner_id"]
             return 200, {}, {"id": parts[4], "properties": props, "archived": False}
+        if request["method"] == "GET" and request["path"] == "/crm/v3/owners":
+            limit = int(request["query"].get("limit", ["100"])[0])
+            after = int(request["query"].get("after", ["0"])[0])
+            out = {"results": self.users[after:after + min(limit, 2)]}  # small pages
+            if after + 2 < len(self.users):
+                out["paging"] = {"next": {"after": str(after + 2),
+                                          "link": "https://api.hubapi.com/crm/v3/owners?after=x"}}
+            return 200, {}, out
         return super().route(request)
 
 
 class FakeSalesforceWrites(FakeCrm):
+    """Also SOQL on User (`GET .../query?q=SELECT Id, Email, Name FROM User ...`)."""
+
     def __init__(self, token="sf-token"):
         super().__init__()
         self.token = token
+        self.users = []
 
     def route(self, request):
         if request["headers"].get("Authorization") != f"Bearer {self.token}":
@@ -53,13 +67,23 @@ class FakeSalesforceWrites(FakeCrm):
             if "OwnerId" in fields:
                 self.owners[parts[5]] = fields["OwnerId"]
             return 204, {}, b""
+        if request["method"] == "GET" and request["path"].endswith("/query"):
+            soql = request["query"]["q"][0]
+            assert soql == "SELECT Id, Email, Name FROM User WHERE IsActive = true", soql
+            records = [{"attributes": {"type": "User",
+                                       "url": f"/services/data/v59.0/sobjects/User/{u['Id']}"},
+                        **u} for u in self.users]
+            return 200, {}, {"totalSize": len(records), "done": True, "records": records}
         return super().route(request)
 
 
 class FakePipedriveWrites(FakeCrm):
+    """Also `GET /api/v1/users`."""
+
     def __init__(self, token="pd-api-token"):
         super().__init__()
         self.token = token
+        self.users = []
 
     def route(self, request):
         headers = {k.lower(): v for k, v in request["headers"].items()}
@@ -72,4 +96,6 @@ class FakePipedriveWrites(FakeCrm):
             owner = json.loads(request["body"])["owner_id"]
             self.owners[parts[3]] = owner
             return 200, {}, {"success": True, "data": {"id": parts[3], "owner_id": owner}}
+        if request["method"] == "GET" and request["path"] == "/api/v1/users":
+            return 200, {}, {"success": True, "data": self.users}
         return super().route(request)
