@@ -288,6 +288,12 @@ CELERY_BEAT_SCHEDULE.update({
 })
 # Writing back to the CRMs (docs/CRM.md): off unless SLAWATCH_CRM_WRITEBACK=1.
 SLAWATCH_CRM_WRITEBACK = env_bool("SLAWATCH_CRM_WRITEBACK", False)
+# Contact properties / Lead fields that receive the first-touch due time and the handoff
+# status; each pair is written only when both of its names are set.
+HUBSPOT_SLA_DUE_PROPERTY = env_str("HUBSPOT_SLA_DUE_PROPERTY")
+HUBSPOT_SLA_STATUS_PROPERTY = env_str("HUBSPOT_SLA_STATUS_PROPERTY")
+SALESFORCE_SLA_DUE_FIELD = env_str("SALESFORCE_SLA_DUE_FIELD")
+SALESFORCE_SLA_STATUS_FIELD = env_str("SALESFORCE_SLA_STATUS_FIELD")
 PIPEDRIVE_API_TOKEN = env_str("PIPEDRIVE_API_TOKEN")
 PIPEDRIVE_API_BASE = env_url("PIPEDRIVE_API_BASE", "https://api.pipedrive.com")
 CELERY_BEAT_SCHEDULE.update({

@@ -6,6 +6,7 @@ from slawatch.leads.models import Handoff, Lead
 
 class WriteKind(models.TextChoices):
     OWNER = "owner", "Owner"
+    SLA = "sla", "SLA fields"
 
 
 class WriteStatus(models.TextChoices):

@@ -91,6 +91,36 @@ class HubSpotWriter(Writer):
                          "HubSpot contact update",
                          {"properties": {"hubspot_owner_id": owner_id}})
 
+    batch_size = 100  # HubSpot's batch update takes at most 100 inputs
+
+    def set_sla(self, records: list[tuple[str, dict]]) -> dict[str, Result]:
+        """POST /crm/v3/objects/contacts/batch/update; per-record errors (207) come back in
+        `errors[].context.ids`. Datetimes go as epoch milliseconds; "" clears a value."""
+        due_name, status_name = sla_fields(self.crm)
+
+        def props(values):
+            due = _instant(values["due"])
+            return {due_name: str(int(due.timestamp() * 1000)) if due else "",
+                    status_name: values["status"]}
+        body = {"inputs": [{"id": rid, "properties": props(v)} for rid, v in records]}
+        try:
+            response = self.session.post(f"{self.base_url}/crm/v3/objects/contacts/batch/update",
+                                         json=body, timeout=TIMEOUT, headers=self.headers())
+        except requests.RequestException as exc:
+            failed = Result(ok=False, error=f"HubSpot batch update: {exc.__class__.__name__}")
+            return {rid: failed for rid, _ in records}
+        whole = result_of(response, "HubSpot batch update")
+        if not whole.ok:
+            return {rid: whole for rid, _ in records}
+        payload = response.json() if response.content else {}
+        out = {rid: Result(ok=True, status_code=response.status_code) for rid, _ in records}
+        for error in payload.get("errors") or []:
+            for rid in (error.get("context") or {}).get("ids") or []:
+                out[str(rid)] = Result(ok=False, permanent=True, status_code=response.status_code,
+                                       error=f"HubSpot: {error.get('category', '')} "
+                                             f"{error.get('message', '')}"[:300])
+        return out
+
 
 class SalesforceWriter(Writer):
     """REST sObject update; an expired session is renewed once with the refresh token."""
@@ -104,7 +134,7 @@ class SalesforceWriter(Writer):
     def headers(self):
         return self.client.auth_headers()
 
-    def _sobject_call(self, method, path, what, body) -> Result:
+    def _sobject_call(self, method, path, what, body, keep=False) -> Result:
         url = f"{self.client.base_url}/services/data/v{self.client.api_version}{path}"
         try:
             if self.client._token is None and self.client.can_refresh():
@@ -121,11 +151,36 @@ class SalesforceWriter(Writer):
         except CrmApiError as exc:  # the token refresh itself was refused
             return Result(ok=False, permanent=bool(exc.status and exc.status < 500),
                           status_code=exc.status, error=f"{what}: {exc}")
+        if keep:
+            self.last_response = response
         return result_of(response, what)
 
     def set_owner(self, external_id: str, owner_id: str) -> Result:
         return self._sobject_call("PATCH", f"/sobjects/Lead/{quote(external_id)}",
                                   "Salesforce Lead update", {"OwnerId": owner_id})
+
+    batch_size = 200  # sObject Collections take at most 200 records
+
+    def set_sla(self, records: list[tuple[str, dict]]) -> dict[str, Result]:
+        """PATCH /composite/sobjects (allOrNone false): one result per record, in order."""
+        due_name, status_name = sla_fields(self.crm)
+        body = {"allOrNone": False, "records": [
+            {"attributes": {"type": "Lead"}, "id": rid,
+             due_name: _instant(v["due"]).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+             if v["due"] else None, status_name: v["status"]} for rid, v in records]}
+        self.last_response = None
+        whole = self._sobject_call("PATCH", "/composite/sobjects", "Salesforce composite update",
+                                   body, keep=True)
+        if not whole.ok:
+            return {rid: whole for rid, _ in records}
+        out = {}
+        for (rid, _), row in zip(records, self.last_response.json(), strict=False):
+            errors = row.get("errors") or []
+            out[rid] = Result(ok=True, status_code=200) if row.get("success") else Result(
+                ok=False, permanent=True, status_code=200,
+                error="Salesforce: " + "; ".join(f"{e.get('statusCode')} {e.get('message')}"
+                                                 for e in errors)[:300])
+        return out
 
 
 class PipedriveWriter(Writer):
@@ -151,6 +206,18 @@ class PipedriveWriter(Writer):
                              "Pipedrive lead update", {"owner_id": owner})
         return self.call("PATCH", f"{self.base_url}/api/v2/persons/{quote(external_id)}",
                          "Pipedrive person update", {"owner_id": owner})
+
+
+def sla_fields(crm: str) -> tuple[str, str] | None:
+    """(due, status) property or field names configured for `crm`, or None."""
+    pair = {"hubspot": (settings.HUBSPOT_SLA_DUE_PROPERTY, settings.HUBSPOT_SLA_STATUS_PROPERTY),
+            "salesforce": (settings.SALESFORCE_SLA_DUE_FIELD,
+                           settings.SALESFORCE_SLA_STATUS_FIELD)}.get(crm)
+    return pair if pair and all(pair) else None
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value).astimezone(UTC) if value else None
 
 
 def writer_for(crm: str) -> Writer | None:

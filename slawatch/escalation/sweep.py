@@ -32,6 +32,7 @@ from slawatch.escalation.recipients import resolve
 from slawatch.leads import ladder
 from slawatch.leads.models import Handoff, HandoffStatus, Milestone
 from slawatch.leads.reassign import ReassignRefused, handoff_reassign
+from slawatch.leads.signals import handoff_sla_changed
 from slawatch.leads.services import calendar_for
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ def process(candidates, now: datetime) -> SweepResult:
             "lead", "rep__team__manager", "rep__team__escalation_contact",
             "team__manager", "team__escalation_contact").prefetch_related("milestones"))
         rows, milestones, evaluated = [], [], []
+        status_before = {handoff.pk: handoff.status for handoff in handoffs}
         for handoff in handoffs:
             try:
                 outcome = evaluate(handoff, now)
@@ -121,6 +123,9 @@ def process(candidates, now: datetime) -> SweepResult:
             if outcome.reroute:
                 result.reroutes.append(handoff.pk)
         _write(rows, milestones, evaluated)
+        changed = [h.pk for h in evaluated if h.status != status_before[h.pk]]
+        if changed:  # a breach the CRM record should show (slawatch.crmsync)
+            handoff_sla_changed.send(sender=Handoff, handoff_ids=changed)
         result.escalations = len(rows)
         _reroute(result.reroutes)
         pending = sum(1 for row in rows if row.status == EscalationStatus.PENDING

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from slawatch.leads import derive as d
 from slawatch.leads.events import DomainEvent
+from slawatch.leads.signals import handoff_sla_changed
 from slawatch.leads.models import (
     Handoff,
     Lead,
@@ -144,6 +145,7 @@ HANDOFF_FIELDS = ("rep_id", "team_id", "heat", "policy_id", "policy_snapshots",
                   "first_touch_due_at", "first_touched_at", "speed_to_lead_seconds",
                   "speed_to_lead_business_seconds", "status", "breached_at", "closed_at",
                   "close_reason", "next_due_at")
+SLA_FIELDS = ("first_touch_due_at", "status")  # what the CRM record shows (slawatch.crmsync)
 MILESTONE_FIELDS = ("kind", "started_at", "due_at", "met_at", "breached_at")
 
 
@@ -154,6 +156,8 @@ def _write_handoff(handoff: Handoff, hp: d.HandoffPlan):
     created = handoff.pk is None
     if created or any(before[name] != getattr(handoff, name) for name in HANDOFF_FIELDS):
         handoff.save()
+    if created or any(before[name] != getattr(handoff, name) for name in SLA_FIELDS):
+        handoff_sla_changed.send(sender=Handoff, handoff_ids=[handoff.pk])
     existing = {} if created else {m.seq: m for m in handoff.milestones.all()}  # prefetched
     for mp in hp.milestones:
         milestone = existing.pop(mp.seq, None) or Milestone(handoff=handoff, seq=mp.seq)

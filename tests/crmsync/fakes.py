@@ -14,6 +14,7 @@ class FakeCrm(FakeServer):
     def __init__(self):
         super().__init__()
         self.owners = {}  # record id -> owner id, as the CRM shows it
+        self.fields = {}  # record id -> {field: value} written by batch calls
 
     def writes(self):
         return [r for r in self.requests if r["method"] == "PATCH"]
@@ -26,6 +27,7 @@ class FakeHubSpotWrites(FakeCrm):
         super().__init__()
         self.token = token
         self.users = []  # owner objects as HubSpot lists them
+        self.missing = set()  # contact ids the batch update reports as not found
 
     def route(self, request):
         if request["headers"].get("Authorization") != f"Bearer {self.token}":
@@ -37,6 +39,24 @@ class FakeHubSpotWrites(FakeCrm):
             if "hubspot_owner_id" in props:
                 self.owners[parts[4]] = props["hubspot_owner_id"]
             return 200, {}, {"id": parts[4], "properties": props, "archived": False}
+        if request["method"] == "POST" and request["path"] == \
+                "/crm/v3/objects/contacts/batch/update":
+            inputs = json.loads(request["body"])["inputs"]
+            assert len(inputs) <= 100
+            missing = [i["id"] for i in inputs if i["id"] in self.missing]
+            for item in inputs:
+                if item["id"] not in missing:
+                    self.fields.setdefault(item["id"], {}).update(item["properties"])
+            out = {"status": "COMPLETE", "results": [
+                {"id": i["id"], "properties": i["properties"]} for i in inputs
+                if i["id"] not in missing],
+                "startedAt": "2026-11-23T09:00:00Z", "completedAt": "2026-11-23T09:00:01Z"}
+            if missing:
+                out.update(numErrors=1, errors=[{
+                    "status": "error", "category": "OBJECT_NOT_FOUND",
+                    "message": "Could not get some CONTACT objects", "context": {"ids": missing}}])
+                return 207, {}, out
+            return 200, {}, out
         if request["method"] == "GET" and request["path"] == "/crm/v3/owners":
             limit = int(request["query"].get("limit", ["100"])[0])
             after = int(request["query"].get("after", ["0"])[0])
@@ -67,6 +87,15 @@ class FakeSalesforceWrites(FakeCrm):
             if "OwnerId" in fields:
                 self.owners[parts[5]] = fields["OwnerId"]
             return 204, {}, b""
+        if request["method"] == "PATCH" and request["path"].endswith("/composite/sobjects"):
+            body = json.loads(request["body"])
+            assert body["allOrNone"] is False and len(body["records"]) <= 200
+            results = []
+            for record in body["records"]:
+                fields = {k: v for k, v in record.items() if k not in ("attributes", "id")}
+                self.fields.setdefault(record["id"], {}).update(fields)
+                results.append({"id": record["id"], "success": True, "errors": []})
+            return 200, {}, results
         if request["method"] == "GET" and request["path"].endswith("/query"):
             soql = request["query"]["q"][0]
             assert soql == "SELECT Id, Email, Name FROM User WHERE IsActive = true", soql
