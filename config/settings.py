@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "slawatch.whatif",
     "slawatch.access",
     "slawatch.home",
+    "slawatch.crmsync",
     "slawatch.api",
     "slawatch.ops",
     "slawatch.demo",
@@ -102,6 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "slawatch.access.oidc.context",
             ],
         },
     },
@@ -195,6 +197,24 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 LOGIN_URL = "admin:login"
+
+# --- Sign-in with the company's identity provider (OpenID Connect; docs/CONFIGURATION.md)
+# Off unless OIDC_RP_CLIENT_ID is set. Local passwords keep working (checked first).
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET")
+OIDC_OP_DISCOVERY_URL = env_url("OIDC_OP_DISCOVERY_URL")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_url("OIDC_OP_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_url("OIDC_OP_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_url("OIDC_OP_USER_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_url("OIDC_OP_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env_choice("OIDC_RP_SIGN_ALGO", "RS256", {"RS256", "ES256", "HS256"})
+OIDC_RP_SCOPES = env_str("OIDC_RP_SCOPES", "openid email profile")
+OIDC_AUTHENTICATE_CLASS = "slawatch.access.oidc.AuthenticateView"
+OIDC_CALLBACK_CLASS = "slawatch.access.oidc.CallbackView"
+# Local passwords (behind the lockout backend above), then the identity provider.
+AUTHENTICATION_BACKENDS = AUTHENTICATION_BACKENDS + ["slawatch.access.oidc.PersonOIDCBackend"]
+LOGIN_REDIRECT_URL = "/admin/"
+LOGIN_REDIRECT_URL_FAILURE = "/admin/login/?sso=refused"
 
 # --- Security (TLS usually ends at the proxy) -----------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -358,6 +378,22 @@ CELERY_BEAT_SCHEDULE.update({
                                "schedule": 15.0},
     "slawatch-poll-crms": {"task": "slawatch.ingest.tasks.poll_crms",
                            "schedule": SLAWATCH_POLL_INTERVAL_SECONDS},
+})
+# Writing back to the CRMs (docs/CRM.md): off unless SLAWATCH_CRM_WRITEBACK=1.
+SLAWATCH_CRM_WRITEBACK = env_bool("SLAWATCH_CRM_WRITEBACK", False)
+# Contact properties / Lead fields that receive the first-touch due time and the handoff
+# status; each pair is written only when both of its names are set.
+HUBSPOT_SLA_DUE_PROPERTY = env_str("HUBSPOT_SLA_DUE_PROPERTY")
+HUBSPOT_SLA_STATUS_PROPERTY = env_str("HUBSPOT_SLA_STATUS_PROPERTY")
+SALESFORCE_SLA_DUE_FIELD = env_str("SALESFORCE_SLA_DUE_FIELD")
+SALESFORCE_SLA_STATUS_FIELD = env_str("SALESFORCE_SLA_STATUS_FIELD")
+PIPEDRIVE_API_TOKEN = env_str("PIPEDRIVE_API_TOKEN")
+PIPEDRIVE_API_BASE = env_url("PIPEDRIVE_API_BASE", "https://api.pipedrive.com")
+CELERY_BEAT_SCHEDULE.update({
+    "slawatch-crm-writes": {"task": "slawatch.crmsync.tasks.push_due",
+                            "schedule": SLAWATCH_SWEEP_INTERVAL_SECONDS},
+    "slawatch-sync-owners": {"task": "slawatch.crmsync.tasks.sync_owners",
+                             "schedule": 24 * 3600.0},
 })
 SLACK_BOT_TOKEN = env_str("SLACK_BOT_TOKEN")
 SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")

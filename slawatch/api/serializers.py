@@ -214,3 +214,14 @@ class HandoffSerializer(serializers.ModelSerializer):
                   "acknowledged_at", "acknowledged_by", "snoozed_until", "closed_at",
                   "close_reason", "next_due_at", "escalations", "definition_version"]
         read_only_fields = fields
+
+
+class ReassignSerializer(serializers.Serializer):
+    to = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(), required=False, allow_null=True,
+        help_text="the person to hand the lead to; omitted: the team's round robin")
+
+
+class SnoozeSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=7 * 24 * 60,
+                                       help_text="how long to hold the ladder's messages")

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django.db.models import Prefetch, ProtectedError
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, viewsets
@@ -10,7 +13,8 @@ from slawatch.access import handoff_rules, scoping
 from slawatch.api import serializers as s
 from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
-from slawatch.leads.services import HandoffGone, handoff_acknowledge
+from slawatch.leads.reassign import ReassignRefused, handoff_reassign
+from slawatch.leads.services import HandoffGone, handoff_acknowledge, handoff_snooze
 from slawatch.people.models import Calendar, Person, Team
 
 
@@ -122,3 +126,44 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
         if handoff is None:
             raise NotFound(str(HandoffGone(handoff_id)))
         return Response(self.get_serializer(handoff).data)
+
+    def _allowed(self, request, action_name):
+        handoff = self.get_object()  # another team's handoff is a 404, as for reads
+        why = handoff_rules.refusal(request.user, handoff, action_name)
+        if why is not None:  # the same rule as the Slack buttons and the board
+            raise PermissionDenied(why)
+        return handoff
+
+    def _fresh(self, handoff):
+        return Response(self.get_serializer(self.get_queryset().get(pk=handoff.pk)).data)
+
+    @extend_schema(request=s.ReassignSerializer, responses=s.HandoffSerializer,
+                   description="Hand the lead to another rep of the team (`to`, a person id; "
+                               "omitted: the team's round robin). Closes this handoff as "
+                               "reassigned; the answer is the new handoff. With "
+                               "SLAWATCH_CRM_WRITEBACK=1 the CRM's owner follows.")
+    @action(detail=True, methods=["post"])
+    def reassign(self, request, pk=None):
+        handoff = self._allowed(request, handoff_rules.REASSIGN)
+        params = s.ReassignSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            to = handoff_reassign(handoff=handoff, to=params.validated_data.get("to"),
+                                  by=scoping.actor_name(request.user))
+        except ReassignRefused as exc:
+            raise exceptions.ValidationError({"to": exc.messages}) from None
+        new = Handoff.objects.filter(lead_id=handoff.lead_id, rep=to, closed_at__isnull=True) \
+            .order_by("-handed_off_at").first()
+        return self._fresh(new or handoff)
+
+    @extend_schema(request=s.SnoozeSerializer, responses=s.HandoffSerializer,
+                   description="Hold the ladder's messages for `minutes`; breaches are still "
+                               "recorded on time.")
+    @action(detail=True, methods=["post"])
+    def snooze(self, request, pk=None):
+        handoff = self._allowed(request, handoff_rules.SNOOZE)
+        params = s.SnoozeSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        until = timezone.now() + timedelta(minutes=params.validated_data["minutes"])
+        handoff_snooze(handoff=handoff, until=until, by=scoping.actor_name(request.user))
+        return self._fresh(handoff)

@@ -31,6 +31,7 @@ from slawatch.escalation.recipients import resolve
 from slawatch.leads import ladder
 from slawatch.leads.models import Handoff, HandoffStatus, Milestone
 from slawatch.leads.reassign import ReassignRefused, handoff_reassign
+from slawatch.leads.signals import handoff_sla_changed
 from slawatch.leads.services import calendar_for
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def process(candidates, now: datetime, enqueue: bool = True) -> SweepResult:
             "lead", "rep__team__manager", "rep__team__escalation_contact",
             "team__manager", "team__escalation_contact").prefetch_related("milestones"))
         rows, milestones, evaluated = [], [], []
-        breached_before = {h.pk for h in handoffs if h.status == HandoffStatus.BREACHED}
+        status_before = {handoff.pk: handoff.status for handoff in handoffs}
         for handoff in handoffs:
             try:
                 outcome = evaluate(handoff, now)
@@ -121,8 +122,10 @@ def process(candidates, now: datetime, enqueue: bool = True) -> SweepResult:
             if outcome.reroute:
                 result.reroutes.append(handoff.pk)
         notes = _write(rows, milestones, evaluated, now)
-        _record_breaches([h for h in evaluated if h.status == HandoffStatus.BREACHED
-                          and h.pk not in breached_before], now)
+        changed = [h for h in evaluated if h.status != status_before[h.pk]]
+        _record_breaches([h for h in changed if h.status == HandoffStatus.BREACHED], now)
+        if changed:  # a breach the CRM record should show (slawatch.crmsync)
+            handoff_sla_changed.send(sender=Handoff, handoff_ids=[h.pk for h in changed])
         result.escalations = len(rows)
         _reroute(result.reroutes)
         pending = len(notes) + sum(1 for row in rows if row.status == EscalationStatus.PENDING

@@ -211,6 +211,45 @@ def _state_at(states, instant):
         found = state
     return found
 
+@dataclass
+class OwnerReports:
+    """Which owner reports to believe, one fact at a time (the CRM's stale reports of a
+    slawatch reassignment are not).
+
+    When slawatch moves a lead from P to X (a `rerouted_by` fact), the CRM keeps saying P
+    until the write-back lands (a poll or an Outbound Message of any edit in between, or
+    the CRM's echo of our own SLA-field write). Those reports of P are not the CRM
+    reassigning the lead back: they are ignored until the CRM reports X (the echo of our
+    write, itself a no-op since X already holds the lead) or another owner (a real
+    change made in the CRM after ours). `owner` is the last owner believed, `stale` the
+    one being ignored."""
+
+    owner: str | None = None
+    stale: str | None = None
+
+    def accept(self, fact) -> str | None:
+        """The owner `fact` reports, or None when it reports none or a stale one."""
+        lead = _lead(fact)
+        new_owner = lead.get("owner")
+        if fact.type not in ("lead.created", "lead.assigned") or not new_owner:
+            return None
+        if lead.get("rerouted_by"):
+            self.stale = self.owner if self.owner != new_owner else None
+        elif new_owner == self.stale:
+            return None
+        else:
+            self.stale = None
+        self.owner = new_owner
+        return new_owner
+
+
+def _owner_reports(facts):
+    """(fact, owner) for each believed owner report, in time order (OwnerReports)."""
+    reports = OwnerReports()
+    for fact in facts:
+        if (owner := reports.accept(fact)) is not None:
+            yield fact, owner
+
 
 def _attributes(facts, states, ctx):
     attrs = {"status": "open", "converted_at": None, "disqualified_at": None,
@@ -222,8 +261,6 @@ def _attributes(facts, states, ctx):
         for name in LEAD_FIELDS + ("heat",):
             if lead.get(name) is not None:
                 attrs[name] = lead[name]
-        if fact.type in ("lead.created", "lead.assigned") and lead.get("owner"):
-            attrs["owner_crm_id"] = lead["owner"]
         if fact.type == "lead.created" and attrs["created_in_crm_at"] is None:
             attrs["created_in_crm_at"] = fact.occurred_at
         if fact.type in TERMINAL:
@@ -231,6 +268,8 @@ def _attributes(facts, states, ctx):
             attrs["status"] = status
             if attrs[f"{status}_at"] is None:
                 attrs[f"{status}_at"] = fact.occurred_at
+    for _, owner in _owner_reports(facts):
+        attrs["owner_crm_id"] = owner
     if states:
         last = states[-1]
         attrs["properties"] = last.properties
@@ -263,17 +302,16 @@ def _touches(facts, ctx):
 def _handoffs(facts, states, ctx) -> list[HandoffPlan]:
     plans: list[HandoffPlan] = []
     owner = None
+    reports = dict((fact.key, new_owner) for fact, new_owner in _owner_reports(facts))
     for fact in facts:
         current = plans[-1] if plans and plans[-1].closed_at is None else None
         if fact.type in TERMINAL:
             if current:
                 current.closed_at, current.close_reason = fact.occurred_at, TERMINAL[fact.type]
             break  # a converted or disqualified lead owes no more touches
-        new_owner = _lead(fact).get("owner")
-        if fact.type not in ("lead.created", "lead.assigned") or not new_owner:
-            continue
-        if new_owner == owner:
-            continue
+        new_owner = reports.get(fact.key)
+        if not new_owner or new_owner == owner:
+            continue  # not an owner report, a stale one, or the same owner (an echo)
         owner = new_owner
         if current and current.handed_off_at == fact.occurred_at:
             # Two owners at the same instant: a zero-length handoff means nothing (and a

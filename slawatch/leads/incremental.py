@@ -15,7 +15,9 @@ the whole set. Both paths give the same state; tests/leads/test_incremental.py c
 that on random histories.
 
 What the fold carries between calls (`Lead.derivation`, a small JSON object):
-`through` (the newest instant applied: event times and touch times), and for the open
+`through` (the newest instant applied: event times and touch times), `stale` (an owner
+the CRM may still report after slawatch reassigned the lead, ignored as derive's
+OwnerReports does), and for the open
 handoff `open` (its start), `h0` (its heat at handoff, whose policy picks the first
 touch), `ft` (that first touch's time) and `cand` (whether any touch fell inside it).
 What the heat rules read (the lead's fields, its CRM properties and the CRM's own heat)
@@ -33,7 +35,6 @@ from slawatch.leads import derive as d
 from slawatch.leads import heat_rules, ladder
 from slawatch.leads.events import parse_instant
 
-ASSIGNING = ("lead.created", "lead.assigned")
 
 
 @dataclass
@@ -91,8 +92,8 @@ def in_order(carry: dict | None, facts: list[d.Fact]) -> bool:
 
 
 def fold_attributes(attrs: dict, fact: d.Fact) -> None:
-    """derive._attributes and derive.field_states, one event further (the heat a
-    definition decides is set by the caller, which knows the definitions)."""
+    """derive._attributes and derive.field_states, one event further (the owner and the
+    heat a definition decides are set by the caller, which knows what to believe)."""
     lead = d._lead(fact)
     for name in d.LEAD_FIELDS + ("heat",):
         if lead.get(name) is not None:
@@ -105,8 +106,6 @@ def fold_attributes(attrs: dict, fact: d.Fact) -> None:
             properties[name] = value
     attrs["properties"] = properties
     attrs["crm_heat"] = lead.get("heat") or attrs.get("crm_heat") or ""
-    if fact.type in ASSIGNING and lead.get("owner"):
-        attrs["owner_crm_id"] = lead["owner"]
     if fact.type == "lead.created" and attrs.get("created_in_crm_at") is None:
         attrs["created_in_crm_at"] = fact.occurred_at
     if fact.type in d.TERMINAL:
@@ -145,6 +144,8 @@ class _Fold:
         self.attrs = dict(tail.attrs)
         self.carry = dict(tail.carry)
         self.current = _copy_plan(tail.current) if tail.current is not None else None
+        self.reports = d.OwnerReports(owner=tail.attrs.get("owner_crm_id") or None,
+                                      stale=tail.carry.get("stale"))
         if self.current is not None:  # the definition that judges it for its whole life
             self.current.definition = heat_rules.definition_at(
                 ctx.definitions, self.current.handed_off_at)
@@ -164,6 +165,7 @@ class _Fold:
         owner = self.attrs.get("owner_crm_id")
         self.attrs["owner_id"] = self.ctx.person_for_owner(self.ctx.crm, owner) if owner else None
         self.carry["through"] = _iso(newest_instant(facts))  # in_order: newer than before
+        self.carry["stale"] = self.reports.stale
         return Advance(attrs=self.attrs, carry=self.carry, handoffs=list(self.changed.values()),
                        touches=self.touches, opportunities=self.opportunities)
 
@@ -171,6 +173,9 @@ class _Fold:
         terminal_before = self.attrs.get("status", "open") != "open"
         owner_before = self.attrs.get("owner_crm_id") or None
         fold_attributes(self.attrs, fact)
+        new_owner = self.reports.accept(fact)
+        if new_owner:
+            self.attrs["owner_crm_id"] = new_owner
         state = field_state(self.attrs, fact.occurred_at)
         in_force = heat_rules.definition_at(self.ctx.definitions, fact.occurred_at)
         if in_force is not None:  # the heat the definition in force gives the lead now
@@ -180,8 +185,7 @@ class _Fold:
                 self.close(fact.occurred_at, d.TERMINAL[fact.type])
             self.opportunity(fact)
             return
-        new_owner = d._lead(fact).get("owner")
-        if fact.type in ASSIGNING and new_owner and not terminal_before and new_owner != owner_before:
+        if new_owner and not terminal_before and new_owner != owner_before:
             self.reassign(fact, new_owner, state)
             return
         if self.current is not None:
@@ -320,8 +324,11 @@ def _settle(plan: d.HandoffPlan, ctx: d.Context) -> None:
 def carry_of(facts: list[d.Fact], plan: d.LeadPlan, ctx: d.Context) -> dict:
     """What `advance` needs to continue from a full derivation's result."""
     facts = sorted(facts, key=lambda f: (f.occurred_at, f.key))
-    carry = {"through": _iso(newest_instant(facts)), "open": None, "h0": None,
-             "ft": None, "cand": False}
+    reports = d.OwnerReports()
+    for fact in facts:
+        reports.accept(fact)
+    carry = {"through": _iso(newest_instant(facts)), "stale": reports.stale, "open": None,
+             "h0": None, "ft": None, "cand": False}
     last = plan.handoffs[-1] if plan.handoffs else None
     if last is None or last.closed_at is not None:
         return carry

@@ -26,6 +26,7 @@ from django.utils import timezone
 from slawatch.leads.events import DomainEvent
 from slawatch.leads.models import Handoff, LeadEvent
 from slawatch.leads.services import apply_events
+from slawatch.leads.signals import lead_reassigned
 from slawatch.people.models import CrmIdentity, Person, Role, Team
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,16 @@ def handoff_reassign(*, handoff: Handoff, to: Person | None = None, by: str,
             raise ReassignRefused(f"reassignment cap reached ({team.max_reroutes_per_lead} "
                                   "per lead)")
         owners = eligible_owners(team, lead.crm, exclude_person_id=handoff.rep_id)
-        person_id = _round_robin(team, owners) if to is None else _chosen(handoff, team, to, owners)
+        person_id = _round_robin(team, owners, lead.crm) if to is None else _chosen(handoff, team, to, owners)
         apply_events([DomainEvent(
             key=key, type="lead.assigned", occurred_at=at, crm=lead.crm,
             external_id=lead.external_id, lead={"owner": owners[person_id], "rerouted_by": by[:100]})])
+        to = Person.objects.get(pk=person_id)
+        # The CRM write-back (slawatch.crmsync) queues its write in this same transaction.
+        lead_reassigned.send(sender=Handoff, lead=lead, handoff=handoff, to=to,
+                             owner_id=owners[person_id])
     log.info("reassigned handoff %s to person %s (%s)", handoff.pk, person_id, by)
-    return Person.objects.get(pk=person_id)
+    return to
 
 
 def _open_handoff(pk) -> Handoff:
@@ -80,10 +85,10 @@ def eligible_owners(team: Team, crm: str, exclude_person_id: int | None = None) 
     return dict(rows.values_list("person_id", "owner_id"))
 
 
-def _round_robin(team: Team, owners: dict[int, str]) -> int:
+def _round_robin(team: Team, owners: dict[int, str], crm: str) -> int:
     if not owners:
-        raise ReassignRefused(f"team {team.name} has no other active rep with an owner id "
-                              "in this lead's CRM")
+        raise ReassignRefused(f"team {team.name} has no other active rep with a {crm} owner id "
+                              "to hand this lead to")
     ordered = sorted(owners)
     pointer = team.last_routed_to_id or 0
     person_id = next((pk for pk in ordered if pk > pointer), ordered[0])
@@ -97,5 +102,8 @@ def _chosen(handoff: Handoff, team: Team, to: Person, owners: dict[int, str]) ->
     if not (to.is_active and to.role == Role.REP and to.team_id == team.pk):
         raise ReassignRefused(f"{to} is not an active rep of team {team.name}")
     if to.pk not in owners:
-        raise ReassignRefused(f"{to} has no {handoff.lead.crm} owner id, so cannot hold this lead")
+        raise ReassignRefused(
+            f"{to} has no {handoff.lead.crm} owner id, so the lead cannot be reassigned to them "
+            f"(give {to} their {handoff.lead.crm} id on the person page, or run "
+            "slawatch_sync_owners)")
     return to.pk

@@ -18,6 +18,7 @@ from slawatch import bulksql
 from slawatch.leads import derive as d
 from slawatch.leads import incremental
 from slawatch.leads.events import DomainEvent
+from slawatch.leads.signals import handoff_sla_changed
 from slawatch.leads.models import (
     Handoff,
     Lead,
@@ -320,6 +321,7 @@ HANDOFF_FIELDS = ("rep_id", "team_id", "heat", "policy_id", "policy_snapshots",
                   "first_touch_due_at", "first_touched_at", "speed_to_lead_seconds",
                   "speed_to_lead_business_seconds", "status", "breached_at", "closed_at",
                   "close_reason", "next_due_at", "definition_version")
+SLA_FIELDS = ("first_touch_due_at", "status")  # what the CRM record shows (slawatch.crmsync)
 MILESTONE_FIELDS = ("kind", "started_at", "due_at", "met_at", "breached_at")
 TOUCH_FIELDS = ("kind", "at", "by_crm_id", "by_id", "handoff_id", "counted")
 
@@ -388,6 +390,10 @@ def _write_handoffs(outcomes, now) -> dict:
         Handoff.history.bulk_history_create([h for group in changed.values() for h in group],
                                             update=True)
     _write_milestones(pending, set(map(id, created)))
+    sla_changed = [h.pk for h in created] + [
+        h.pk for fields, group in changed.items() if set(fields) & set(SLA_FIELDS) for h in group]
+    if sla_changed:  # what the CRM record shows moved (slawatch.crmsync writes it back)
+        handoff_sla_changed.send(sender=Handoff, handoff_ids=sla_changed)
     return by_start
 
 

@@ -66,6 +66,8 @@ def context(prior=None):
 def fact(index, kind, minute, owner, heat, touch_kind, by, activity, touch_early,
          segment="keep"):
     when = BASE + timedelta(minutes=minute)
+    rerouted = kind == "lead.rerouted"  # slawatch moved the lead (leads/reassign.py)
+    kind = "lead.assigned" if rerouted else kind
     body = {"event_id": f"e{index}", "type": kind, "occurred_at": when.isoformat(),
             "crm": "acme", "lead": {"external_id": "L-1"}}
     if kind in ("lead.created", "lead.assigned"):
@@ -82,7 +84,10 @@ def fact(index, kind, minute, owner, heat, touch_kind, by, activity, touch_early
         body["opportunity"] = {"external_id": "OPP-1", "amount": 100 + index,
                                **({"currency": "EUR"} if index % 2 else {})}
     event = DomainEvent.parse(body)
-    return d.Fact(event.key, event.type, event.occurred_at, event.data())
+    data = event.data()
+    if rerouted:
+        data["lead"]["rerouted_by"] = "a manager"
+    return d.Fact(event.key, event.type, event.occurred_at, data)
 
 
 @st.composite
@@ -92,6 +97,7 @@ def arrivals(draw):
     templates = draw(st.lists(st.tuples(
         st.sampled_from(["lead.created", "lead.assigned", "lead.assigned", "lead.heat_changed",
                          "lead.touched", "lead.touched", "lead.touched", "lead.converted",
+                         "lead.rerouted", "lead.rerouted",
                          "lead.disqualified"]),
         st.integers(0, 3 * 24 * 60),
         st.sampled_from(["rep-7", "rep-8", "rep-99"]),
