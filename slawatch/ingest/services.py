@@ -14,14 +14,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from slawatch import bulksql
+from slawatch import bulksql, telemetry
 from slawatch.ingest.adapters import generic, hubspot, pipedrive, salesforce
 from slawatch.ingest.adapters.common import InboxItem
 from slawatch.ingest.clients import HubSpotClient
 from slawatch.ingest.models import CrmEvent, CrmEventStatus, Source
 from slawatch.leads.models import Lead
 from slawatch.leads.services import apply_events
-from slawatch.ops.services import count as ops_count
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ def inbox_store(source: str, items: list[InboxItem]) -> int:
         event_ids = [item.event_id for item in items]
         stored = _insert_new(rows)
         # Duplicates leave no row of their own; /metrics reads this counter (ops).
-        ops_count("events_duplicate", source, len(rows) - stored)
+        telemetry.count(telemetry.EVENTS_DUPLICATE, source, len(rows) - stored)
         transaction.on_commit(lambda: _enqueue_received(source, event_ids))
     return len(items)
 
