@@ -28,9 +28,9 @@ from slawatch.definitions.models import (
     side_of,
 )
 from slawatch.definitions.selectors import awaited_sides
-from slawatch.escalation.models import Channel, Escalation
+from slawatch.escalation.models import Escalation
+from slawatch.escalation.services import notify_people
 from slawatch.people.models import Person, Role
-from slawatch.tasking import enqueue_each_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -167,23 +167,8 @@ def awaited_people(definition: LeadDefinition) -> list[Person]:
 def notify_awaited(definition: LeadDefinition, *, what: str) -> list[Escalation]:
     """One notice per person whose side has not approved yet (Slack when they have a Slack
     id, else email), written to the outbox in the caller's transaction."""
-    rows = []
-    for person in awaited_people(definition):
-        channel = Channel.SLACK if person.slack_user_id else Channel.EMAIL
-        if channel == Channel.EMAIL and not person.email:
-            log.warning("definition %s: %s has neither Slack nor email; not told",
-                        definition.pk, person.pk)
-            continue
-        rows.append(Escalation(kind="definition", handoff=None, recipient=f"person:{person.pk}",
-                               recipient_person=person, channel=channel,
-                               next_attempt_at=timezone.now(),
-                               payload=_payload(definition, what)))
-    rows = Escalation.objects.bulk_create(rows)
-    # best effort after commit: a broker hiccup must not fail the request (rows wait in
-    # the outbox for the periodic delivery pass)
-    enqueue_each_on_commit("slawatch.escalation.tasks.deliver_escalation",
-                           [row.pk for row in rows if row.pk is not None])
-    return rows
+    return notify_people(awaited_people(definition), kind="definition",
+                         payload=_payload(definition, what), about=f"definition {definition.pk}")
 
 
 def _payload(definition, what):

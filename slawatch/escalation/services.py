@@ -1,4 +1,5 @@
-"""Writes owned by escalation: retry failed deliveries, apply Slack clicks."""
+"""Writes owned by escalation: notices to people, retry failed deliveries, apply Slack
+clicks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from slawatch.escalation.models import Escalation, EscalationStatus, SlackAction
+from slawatch.escalation.models import Channel, Escalation, EscalationStatus, SlackAction
 from slawatch.leads.models import Handoff
 from slawatch.leads.reassign import ReassignRefused, handoff_reassign
 from slawatch.leads.services import handoff_acknowledge, handoff_snooze
@@ -17,6 +18,28 @@ from slawatch.people.models import Person
 from slawatch.tasking import enqueue_each_on_commit
 
 log = logging.getLogger(__name__)
+
+DELIVER_TASK = "slawatch.escalation.tasks.deliver_escalation"
+
+
+def notify_people(people, *, kind: str, payload: dict, about: str) -> list[Escalation]:
+    """Tell each person the same thing through the escalation outbox: Slack when they
+    have a Slack id, else email; someone with neither is skipped with a warning (`about`
+    names the subject in it, e.g. "dispute 7"). The rows are written in the caller's
+    transaction and queued for delivery after it commits, best effort: a broker hiccup
+    must not fail the request, and the periodic delivery pass sends what waits."""
+    rows = []
+    for person in people:
+        channel = Channel.SLACK if person.slack_user_id else Channel.EMAIL
+        if channel == Channel.EMAIL and not person.email:
+            log.warning("%s: %s has neither Slack nor email; not notified", about, person.pk)
+            continue
+        rows.append(Escalation(kind=kind, handoff=None, recipient=f"person:{person.pk}",
+                               recipient_person=person, channel=channel,
+                               next_attempt_at=timezone.now(), payload=payload))
+    rows = Escalation.objects.bulk_create(rows)
+    enqueue_each_on_commit(DELIVER_TASK, [row.pk for row in rows if row.pk is not None])
+    return rows
 
 
 def escalations_retry(*, ids) -> int:
@@ -27,7 +50,7 @@ def escalations_retry(*, ids) -> int:
             pk__in=list(ids), status=EscalationStatus.FAILED).values_list("pk", flat=True))
         Escalation.objects.filter(pk__in=retried).update(
             status=EscalationStatus.PENDING, attempts=0, next_attempt_at=now, sending_since=None)
-        enqueue_each_on_commit("slawatch.escalation.tasks.deliver_escalation", retried)
+        enqueue_each_on_commit(DELIVER_TASK, retried)
     return len(retried)
 
 
