@@ -50,6 +50,16 @@ def frozen_error(definition):
         "Draft a new version (a new definition) instead.")
 
 
+def _draft_locked(definition, done: str) -> LeadDefinition:
+    """The definition's row, locked until the transaction ends; DefinitionFrozen unless
+    it is still a draft (`done`: what only a draft can be)."""
+    current = LeadDefinition.objects.select_for_update().get(pk=definition.pk)
+    if current.status != Status.DRAFT:
+        raise DefinitionFrozen(f"{current} is {current.get_status_display().lower()}; "
+                               f"only a draft can be {done}")
+    return current
+
+
 def definition_create(*, by=None, notify: bool = True, **fields) -> LeadDefinition:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
@@ -98,10 +108,7 @@ def definition_approve(*, definition: LeadDefinition, user, now: datetime | None
             "role (marketing, revops) may approve a lead definition; this login has no such "
             "person")
     with transaction.atomic():
-        current = LeadDefinition.objects.select_for_update().get(pk=definition.pk)
-        if current.status != Status.DRAFT:
-            raise DefinitionFrozen(f"{current} is {current.get_status_display().lower()}; "
-                                   "only a draft can be approved")
+        current = _draft_locked(definition, "approved")
         if not current.approvals.filter(person=person, withdrawn_at__isnull=True).exists():
             DefinitionApproval.objects.create(definition=current, person=person, side=side,
                                               approved_at=now or timezone.now())
@@ -120,10 +127,7 @@ def definition_activate(*, definition: LeadDefinition, user,
         raise PermissionDenied("only a superuser may activate a definition without both "
                                "approvals; others approve it")
     with transaction.atomic():
-        current = LeadDefinition.objects.select_for_update().get(pk=definition.pk)
-        if current.status != Status.DRAFT:
-            raise DefinitionFrozen(f"{current} is {current.get_status_display().lower()}; "
-                                   "only a draft can be activated")
+        current = _draft_locked(definition, "activated")
         return _activate(current, user=user, alone=bool(awaited_sides(current)), now=now)
 
 
