@@ -239,14 +239,8 @@ def configured_clients() -> dict:
     if hubspot_client := services.hubspot_client():
         # the process's one client: its rate cap also spans the webhook contact reads
         clients["hubspot"] = hubspot_client
-    if settings.SALESFORCE_INSTANCE_URL and (settings.SALESFORCE_ACCESS_TOKEN
-                                             or settings.SALESFORCE_REFRESH_TOKEN):
-        clients["salesforce"] = SalesforceClient(
-            settings.SALESFORCE_INSTANCE_URL, access_token=settings.SALESFORCE_ACCESS_TOKEN,
-            client_id=settings.SALESFORCE_CLIENT_ID,
-            client_secret=settings.SALESFORCE_CLIENT_SECRET,
-            refresh_token=settings.SALESFORCE_REFRESH_TOKEN,
-            login_url=settings.SALESFORCE_LOGIN_URL, api_version=settings.SALESFORCE_API_VERSION)
+    if salesforce_client := services.salesforce_client():
+        clients["salesforce"] = salesforce_client
     return clients
 
 
