@@ -174,6 +174,15 @@ def _lead(fact):
     return fact.data.get("lead") or {}
 
 
+def merge_properties(properties: dict, changes: dict | None) -> None:
+    """Apply one event's CRM properties: a value sets the property, a null removes it."""
+    for name, value in (changes or {}).items():
+        if value is None:
+            properties.pop(name, None)
+        else:
+            properties[name] = value
+
+
 def field_states(facts) -> list[FieldState]:
     """The rule inputs after each instant (facts sorted; the last state of an instant wins).
     A property is last seen; an older event never overwrites a newer value."""
@@ -181,11 +190,7 @@ def field_states(facts) -> list[FieldState]:
     for fact in facts:
         lead = _lead(fact)
         values.update({n: lead[n] for n in RULE_INPUTS if lead.get(n) is not None})
-        for name, value in (lead.get("properties") or {}).items():
-            if value is None:
-                properties.pop(name, None)
-            else:
-                properties[name] = value
+        merge_properties(properties, lead.get("properties"))
         crm_heat = lead.get("heat") or crm_heat
         state = FieldState(fact.occurred_at,
                            heat_rules.lead_fields(**values, properties=properties), crm_heat,

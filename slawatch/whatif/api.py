@@ -1,18 +1,15 @@
 """`POST /api/v1/what-if/`: a past range replayed under a proposal, as JSON or CSV
 (`?format=csv`). Scoped like the reports: a manager replays their teams' handoffs."""
 
-import csv
-import io
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from slawatch.access import scoping
-from slawatch.reports.api import _cell as csv_safe
+from slawatch.reports.api import CSVRenderer
 from slawatch.whatif.selectors import FIGURES, what_if
 from slawatch.whatif.serializers import WhatIfSerializer
 
@@ -28,17 +25,12 @@ def flat_rows(data) -> list[dict]:
                 for name in FIGURES}} for row in rows]
 
 
-class WhatIfCSVRenderer(BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
+class WhatIfCSVRenderer(CSVRenderer):
+    def columns(self, renderer_context) -> list[str]:
+        return CSV_COLUMNS
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in flat_rows(data))
-        return out.getvalue().encode(self.charset)
+    def rows(self, data) -> list[dict]:
+        return flat_rows(data)
 
 
 _figures = inline_serializer("WhatIfFigures", {
