@@ -6,16 +6,25 @@ times in the calendar's zone; they are turned into absolute instants day by day,
 so nights, weekends, holidays and DST changes all fall out of the same loop.
 
 Instants are timezone-aware datetimes; results are returned in UTC.
+
+Each calendar keeps an index of its open spans over the days asked about so far, with
+the open time accumulated up to each span's end (integer microseconds, so exact): the
+open time between two instants is a difference of two look-ups and adding open time a
+binary search, whatever the distance, instead of a walk over every day in between.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MINUTES_PER_DAY = 24 * 60
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+_INDEX_MARGIN_DAYS = 31  # days indexed beyond the ones asked about, either side
 # A calendar open less than this often is a configuration error, not a long wait.
 _MAX_SEARCH_DAYS = 3 * 366
 
@@ -60,6 +69,9 @@ class BusinessCalendar:
     # Open spans per local day, computed once: a day's spans never change, and replaying
     # thousands of handoffs on one calendar asks for the same days again and again.
     _spans: dict = field(default_factory=dict, init=False, repr=False, compare=False,
+                         hash=False)
+    # The _OpenIndex over the days asked about so far (key "index"), replaced as a whole.
+    _index: dict = field(default_factory=dict, init=False, repr=False, compare=False,
                          hash=False)
 
     @property
@@ -146,18 +158,80 @@ def _require_aware(instant: datetime, name: str) -> datetime:
     return instant.astimezone(UTC)
 
 
-def _spans_from(cal: BusinessCalendar, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """Open spans that end after `instant`, in order, clipped to start no earlier."""
-    day = instant.astimezone(cal.zone).date() - timedelta(days=1)
-    empty_days = 0
-    while empty_days <= _MAX_SEARCH_DAYS:
-        spans = cal.open_spans(day)
-        empty_days = 0 if spans else empty_days + 1
-        for start, end in spans:
-            if end > instant:
-                yield max(start, instant), end
-        day += timedelta(days=1)
-    raise ClockError("the calendar has no open hours within three years")
+@dataclass(frozen=True)
+class _OpenIndex:
+    """The open spans of local days first..last of one calendar, in time order, as
+    microseconds since the epoch, with the open time accumulated up to each span's end.
+
+    Spans of a local day lie within that day, so for an instant whose local date is
+    strictly inside (first, last) every span of the days outside the index lies wholly
+    before or wholly after it: differences of `open_before` are exact. `empty_tail`
+    counts the days at the end without any open span (the three-year search limit).
+    Never changed once built: a larger one replaces it, so readers need no lock."""
+
+    first: int  # date ordinals
+    last: int
+    starts: list
+    ends: list
+    cumulative: list  # open time up to the end of span i
+    empty_tail: int
+
+    @classmethod
+    def build(cls, cal: BusinessCalendar, first: int, last: int) -> _OpenIndex:
+        return cls(first, first - 1, [], [], [], 0).extended(cal, last)
+
+    def extended(self, cal: BusinessCalendar, last: int) -> _OpenIndex:
+        """A new index: these days and the following ones up to `last`."""
+        starts, ends, cumulative = list(self.starts), list(self.ends), list(self.cumulative)
+        total, empty = (cumulative[-1] if cumulative else 0), self.empty_tail
+        for ordinal in range(self.last + 1, last + 1):
+            spans = cal.open_spans(date.fromordinal(ordinal))
+            empty = 0 if spans else empty + 1
+            for span_start, span_end in spans:
+                start, end = (span_start - _EPOCH) // _US, (span_end - _EPOCH) // _US
+                total += end - start
+                starts.append(start)
+                ends.append(end)
+                cumulative.append(total)
+        return _OpenIndex(self.first, last, starts, ends, cumulative, empty)
+
+    def covers(self, ordinal: int) -> bool:
+        return self.first < ordinal < self.last
+
+    def open_before(self, instant: int) -> int:
+        """Open time from the start of the index to `instant` (microseconds)."""
+        i = bisect_right(self.starts, instant) - 1
+        if i < 0:
+            return 0
+        before = self.cumulative[i - 1] if i else 0
+        return before + min(self.ends[i], instant) - self.starts[i]
+
+
+def _index_for(cal: BusinessCalendar, *instants: datetime) -> _OpenIndex:
+    """The calendar's index, grown (and kept) to cover the local dates of `instants`."""
+    zone = cal.zone
+    ordinals = [instant.astimezone(zone).date().toordinal() for instant in instants]
+    low, high = min(ordinals), max(ordinals)
+    index = cal._index.get("index")
+    if index is not None and index.covers(low) and index.covers(high):
+        return index
+    if index is not None and index.first < low:  # only later days are missing: extend
+        index = index.extended(cal, high + _INDEX_MARGIN_DAYS)
+    else:
+        if index is not None:
+            low, high = min(low, index.first + 1), max(high, index.last - 1)
+        index = _OpenIndex.build(cal, low - _INDEX_MARGIN_DAYS, high + _INDEX_MARGIN_DAYS)
+    cal._index["index"] = index
+    return index
+
+
+def _extended(cal: BusinessCalendar, index: _OpenIndex) -> _OpenIndex:
+    """The index with more days at its end, for an addition that runs past it."""
+    if index.empty_tail > _MAX_SEARCH_DAYS:
+        raise ClockError("the calendar has no open hours within three years")
+    index = index.extended(cal, index.last + 4 * _INDEX_MARGIN_DAYS)
+    cal._index["index"] = index
+    return index
 
 
 def add_business_time(cal: BusinessCalendar, start: datetime, delta: timedelta) -> datetime:
@@ -170,13 +244,13 @@ def add_business_time(cal: BusinessCalendar, start: datetime, delta: timedelta) 
     cal.require_hours()
     if delta == timedelta(0):
         return start
-    remaining = delta
-    for span_start, span_end in _spans_from(cal, start):
-        available = span_end - span_start
-        if remaining <= available:
-            return span_start + remaining
-        remaining -= available
-    raise ClockError("unreachable")  # pragma: no cover - _spans_from raises first
+    index = _index_for(cal, start)
+    target = index.open_before((start - _EPOCH) // _US) + delta // _US
+    while not index.cumulative or index.cumulative[-1] < target:
+        index = _extended(cal, index)
+    # The first span whose end reaches the target holds the answer (its end when exact).
+    i = bisect_left(index.cumulative, target)
+    return _EPOCH + timedelta(microseconds=index.ends[i] - (index.cumulative[i] - target))
 
 
 def add_business_minutes(cal: BusinessCalendar, start: datetime, minutes: float) -> datetime:
@@ -192,16 +266,9 @@ def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime)
         return timedelta(0)
     if cal.always_open:
         return end - start
-    total = timedelta(0)
-    day = start.astimezone(cal.zone).date() - timedelta(days=1)
-    last = end.astimezone(cal.zone).date() + timedelta(days=1)
-    while day <= last:
-        for span_start, span_end in cal.open_spans(day):
-            overlap = min(span_end, end) - max(span_start, start)
-            if overlap > timedelta(0):
-                total += overlap
-        day += timedelta(days=1)
-    return total
+    index = _index_for(cal, start, end)
+    return timedelta(microseconds=index.open_before((end - _EPOCH) // _US)
+                     - index.open_before((start - _EPOCH) // _US))
 
 
 def business_minutes_between(cal: BusinessCalendar, start: datetime, end: datetime) -> float:
