@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 MINUTES_PER_DAY = 24 * 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
+_ZERO = timedelta(0)
 _INDEX_MARGIN_DAYS = 31  # days indexed beyond the ones asked about, either side
 # A calendar open less than this often is a configuration error, not a long wait.
 _MAX_SEARCH_DAYS = 3 * 366
@@ -163,14 +164,17 @@ class _OpenIndex:
     """The open spans of local days first..last of one calendar, in time order, as
     microseconds since the epoch, with the open time accumulated up to each span's end.
 
-    Spans of a local day lie within that day, so for an instant whose local date is
-    strictly inside (first, last) every span of the days outside the index lies wholly
-    before or wholly after it: differences of `open_before` are exact. `empty_tail`
-    counts the days at the end without any open span (the three-year search limit).
-    Never changed once built: a larger one replaces it, so readers need no lock."""
+    Spans of a local day lie within that day, so for an instant between the local
+    midnights that start day first + 1 and day last (`safe_from`, `safe_to`, a day of
+    margin either side) every span of the days outside the index lies wholly before or
+    wholly after it: differences of `open_before` are exact. `empty_tail` counts the
+    days at the end without any open span (the three-year search limit). Never changed
+    once built: a larger one replaces it, so readers need no lock."""
 
     first: int  # date ordinals
     last: int
+    safe_from: int
+    safe_to: int
     starts: list
     ends: list
     cumulative: list  # open time up to the end of span i
@@ -178,7 +182,7 @@ class _OpenIndex:
 
     @classmethod
     def build(cls, cal: BusinessCalendar, first: int, last: int) -> _OpenIndex:
-        return cls(first, first - 1, [], [], [], 0).extended(cal, last)
+        return cls(first, first - 1, 0, 0, [], [], [], 0).extended(cal, last)
 
     def extended(self, cal: BusinessCalendar, last: int) -> _OpenIndex:
         """A new index: these days and the following ones up to `last`."""
@@ -188,15 +192,16 @@ class _OpenIndex:
             spans = cal.open_spans(date.fromordinal(ordinal))
             empty = 0 if spans else empty + 1
             for span_start, span_end in spans:
-                start, end = (span_start - _EPOCH) // _US, (span_end - _EPOCH) // _US
+                start, end = _micros(span_start), _micros(span_end)
                 total += end - start
                 starts.append(start)
                 ends.append(end)
                 cumulative.append(total)
-        return _OpenIndex(self.first, last, starts, ends, cumulative, empty)
-
-    def covers(self, ordinal: int) -> bool:
-        return self.first < ordinal < self.last
+        zone = cal.zone
+        return _OpenIndex(self.first, last, _micros(_wall_to_utc(date.fromordinal(self.first + 1),
+                                                                  0, zone)),
+                          _micros(_wall_to_utc(date.fromordinal(last), 0, zone)),
+                          starts, ends, cumulative, empty)
 
     def open_before(self, instant: int) -> int:
         """Open time from the start of the index to `instant` (microseconds)."""
@@ -207,20 +212,31 @@ class _OpenIndex:
         return before + min(self.ends[i], instant) - self.starts[i]
 
 
-def _index_for(cal: BusinessCalendar, *instants: datetime) -> _OpenIndex:
-    """The calendar's index, grown (and kept) to cover the local dates of `instants`."""
-    zone = cal.zone
-    ordinals = [instant.astimezone(zone).date().toordinal() for instant in instants]
-    low, high = min(ordinals), max(ordinals)
+def _micros(instant: datetime) -> int:
+    """Microseconds since the epoch of an aware instant."""
+    return (instant - _EPOCH) // _US
+
+
+def _aware_micros(instant: datetime, name: str) -> int:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ClockError(f"{name} must be timezone-aware")
+    return (instant - _EPOCH) // _US
+
+
+def _index_for(cal: BusinessCalendar, low: int, high: int) -> _OpenIndex:
+    """The calendar's index, grown (and kept) to hold instants low..high (microseconds)."""
     index = cal._index.get("index")
-    if index is not None and index.covers(low) and index.covers(high):
+    if index is not None and index.safe_from <= low and high < index.safe_to:
         return index
-    if index is not None and index.first < low:  # only later days are missing: extend
-        index = index.extended(cal, high + _INDEX_MARGIN_DAYS)
+    zone = cal.zone
+    first, last = ((_EPOCH + timedelta(microseconds=m)).astimezone(zone).date().toordinal()
+                   for m in (low, high))
+    if index is not None and index.safe_from <= low:  # only later days are missing: extend
+        index = index.extended(cal, last + _INDEX_MARGIN_DAYS)
     else:
         if index is not None:
-            low, high = min(low, index.first + 1), max(high, index.last - 1)
-        index = _OpenIndex.build(cal, low - _INDEX_MARGIN_DAYS, high + _INDEX_MARGIN_DAYS)
+            first, last = min(first, index.first + 1), max(last, index.last - 1)
+        index = _OpenIndex.build(cal, first - _INDEX_MARGIN_DAYS, last + _INDEX_MARGIN_DAYS)
     cal._index["index"] = index
     return index
 
@@ -236,21 +252,25 @@ def _extended(cal: BusinessCalendar, index: _OpenIndex) -> _OpenIndex:
 
 def add_business_time(cal: BusinessCalendar, start: datetime, delta: timedelta) -> datetime:
     """The instant at which `delta` of open time has elapsed after `start`."""
+    if not cal.always_open:
+        begin = _aware_micros(start, "start")
+        if delta <= _ZERO:
+            if delta < _ZERO:
+                raise ClockError("cannot add a negative duration")
+            cal.require_hours()
+            return start.astimezone(UTC)
+        cal.require_hours()
+        index = _index_for(cal, begin, begin)
+        target = index.open_before(begin) + delta // _US
+        while not index.cumulative or index.cumulative[-1] < target:
+            index = _extended(cal, index)
+        # The first span whose end reaches the target holds the answer (its end when exact).
+        i = bisect_left(index.cumulative, target)
+        return _EPOCH + timedelta(microseconds=index.ends[i] - (index.cumulative[i] - target))
     start = _require_aware(start, "start")
-    if delta < timedelta(0):
+    if delta < _ZERO:
         raise ClockError("cannot add a negative duration")
-    if cal.always_open:
-        return start + delta
-    cal.require_hours()
-    if delta == timedelta(0):
-        return start
-    index = _index_for(cal, start)
-    target = index.open_before((start - _EPOCH) // _US) + delta // _US
-    while not index.cumulative or index.cumulative[-1] < target:
-        index = _extended(cal, index)
-    # The first span whose end reaches the target holds the answer (its end when exact).
-    i = bisect_left(index.cumulative, target)
-    return _EPOCH + timedelta(microseconds=index.ends[i] - (index.cumulative[i] - target))
+    return start + delta
 
 
 def add_business_minutes(cal: BusinessCalendar, start: datetime, minutes: float) -> datetime:
@@ -259,16 +279,14 @@ def add_business_minutes(cal: BusinessCalendar, start: datetime, minutes: float)
 
 def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
     """Open time in [start, end); zero when end is not after start."""
-    start = _require_aware(start, "start")
-    end = _require_aware(end, "end")
+    begin, finish = _aware_micros(start, "start"), _aware_micros(end, "end")
     cal.require_hours()
-    if end <= start:
-        return timedelta(0)
+    if finish <= begin:
+        return _ZERO
     if cal.always_open:
-        return end - start
-    index = _index_for(cal, start, end)
-    return timedelta(microseconds=index.open_before((end - _EPOCH) // _US)
-                     - index.open_before((start - _EPOCH) // _US))
+        return timedelta(microseconds=finish - begin)
+    index = _index_for(cal, begin, finish)
+    return timedelta(microseconds=index.open_before(finish) - index.open_before(begin))
 
 
 def business_minutes_between(cal: BusinessCalendar, start: datetime, end: datetime) -> float:
