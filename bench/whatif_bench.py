@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import time
 from datetime import UTC, datetime, timedelta
@@ -169,7 +170,7 @@ def measure(repeat: int) -> None:
             times.append(time.perf_counter() - t0)
             cpu = time.process_time() - cpu0
         print(f"run {run + 1}: {times[-1]:.2f} s wall, {cpu:.2f} s CPU of this process, "
-              f"{len(queries)} queries")
+              f"{len(queries)} queries, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     totals = answer["totals"]
     print(f"what-if over {DAYS} days: {totals['actual']['handoffs']:,} handoffs replayed, "
           f"{len(answer['rows'])} rows")
