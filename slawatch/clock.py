@@ -218,7 +218,8 @@ def _micros(instant: datetime) -> int:
 
 
 def _aware_micros(instant: datetime, name: str) -> int:
-    if instant.tzinfo is None or instant.utcoffset() is None:
+    zone = instant.tzinfo
+    if zone is not UTC and (zone is None or instant.utcoffset() is None):
         raise ClockError(f"{name} must be timezone-aware")
     return (instant - _EPOCH) // _US
 

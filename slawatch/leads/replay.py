@@ -167,6 +167,5 @@ class Replay:
 
 def replay_lead(facts: list[d.Fact], ctx: d.Context) -> dict[datetime, Outcome]:
     """Every handoff of one lead, derived again in `ctx` (Replay.context), by start."""
-    plan = d.derive(facts, ctx)
     return {hp.handed_off_at: planned_outcome(hp, now=ctx.now, calendar_for=ctx.calendar_for)
-            for hp in plan.handoffs}
+            for hp in d.derive_handoffs(facts, ctx)}

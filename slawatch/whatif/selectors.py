@@ -159,7 +159,9 @@ def what_if(question: WhatIf, *, now: datetime | None = None,
 class _SnapshotsKey(Cast):
     """Equal for equal policy snapshots, without reading them out of the database: on
     PostgreSQL the 64-bit hash of the stored jsonb (turning 100,000 snapshots into text
-    cost more than the rest of the query), elsewhere the JSON text itself."""
+    cost more than the rest of the query; two different sets of snapshots sharing a hash
+    is a chance of about one in 10^19 per pair, and a range holds a handful of sets),
+    elsewhere the JSON text itself."""
 
     def __init__(self, expression):
         super().__init__(expression, TextField())
