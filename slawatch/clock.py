@@ -26,6 +26,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _ZERO = timedelta(0)
 _INDEX_MARGIN_DAYS = 31  # days indexed beyond the ones asked about, either side
+_GROW_DAYS = 2 * 366  # an index grows to cover instants this close to it, else is replaced
 # A calendar open less than this often is a configuration error, not a long wait.
 _MAX_SEARCH_DAYS = 3 * 366
 
@@ -232,11 +233,13 @@ def _index_for(cal: BusinessCalendar, low: int, high: int) -> _OpenIndex:
     zone = cal.zone
     first, last = ((_EPOCH + timedelta(microseconds=m)).astimezone(zone).date().toordinal()
                    for m in (low, high))
-    if index is not None and index.safe_from <= low:  # only later days are missing: extend
+    near = index is not None and index.first - _GROW_DAYS < first and last < index.last + _GROW_DAYS
+    if near and index.safe_from <= low:  # only later days are missing: extend
         index = index.extended(cal, last + _INDEX_MARGIN_DAYS)
     else:
-        if index is not None:
+        if near:  # earlier days missing: one index over both
             first, last = min(first, index.first + 1), max(last, index.last - 1)
+        # Far away (a stray instant years off): a new index there, not one over the gap.
         index = _OpenIndex.build(cal, first - _INDEX_MARGIN_DAYS, last + _INDEX_MARGIN_DAYS)
     cal._index["index"] = index
     return index

@@ -404,3 +404,16 @@ def test_an_addition_running_past_the_index_continues_into_later_days():
     end = add_business_time(cal, start, timedelta(hours=8 * 400))
     assert end == _walked_addition(cal, start, timedelta(hours=8 * 400))
     assert business_time_between(cal, start, end) == timedelta(hours=8 * 400)
+
+
+def test_an_instant_years_away_gets_its_own_index_and_the_same_answers():
+    cal = BusinessCalendar.from_spec("Europe/Berlin", weekdays(), frozenset())
+    asked = [utc("2026-03-02 10:00"), utc("1990-10-01 08:00"), utc("2026-03-27 16:00"),
+             utc("2031-06-30 23:00")]
+    for start in asked + asked:
+        for delta in (timedelta(minutes=45), timedelta(hours=30)):
+            assert add_business_time(cal, start, delta) == _walked_addition(cal, start, delta)
+            assert business_time_between(cal, start, start + delta) == \
+                _walked_open_time(cal, start, start + delta)
+    index = cal._index["index"]
+    assert index.last - index.first < 3 * 366  # never one index over the 41 years between
