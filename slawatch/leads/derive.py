@@ -161,13 +161,23 @@ class LeadPlan:
 def derive(facts: list[Fact], ctx: Context) -> LeadPlan:
     facts = sorted(facts, key=lambda f: (f.occurred_at, f.key))
     states = field_states(facts)
-    attrs = _attributes(facts, states, ctx)
+    touches, handoffs = _plans(facts, states, ctx)
+    return LeadPlan(attrs=_attributes(facts, states, ctx), handoffs=handoffs, touches=touches,
+                    opportunities=_opportunities(facts))
+
+
+def derive_handoffs(facts: list[Fact], ctx: Context) -> list[HandoffPlan]:
+    """The handoffs of `derive(facts, ctx)` alone (the what-if replay reads nothing else)."""
+    facts = sorted(facts, key=lambda f: (f.occurred_at, f.key))
+    return _plans(facts, field_states(facts), ctx)[1]
+
+
+def _plans(facts, states, ctx) -> tuple[list[TouchPlan], list[HandoffPlan]]:
     touches = _touches(facts, ctx)
     handoffs = _handoffs(facts, states, ctx)
     for plan in handoffs:
         _plan_milestones(plan, states, touches, ctx)
-    return LeadPlan(attrs=attrs, handoffs=handoffs, touches=touches,
-                    opportunities=_opportunities(facts))
+    return touches, handoffs
 
 
 def _lead(fact):
