@@ -12,6 +12,7 @@ the derivation run again on the recorded events with the proposed policies.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -76,9 +77,28 @@ HANDOFF_COLUMNS = ("pk", "lead_id", "lead__crm", "rep_id", "team_id", "heat", "s
                    "snapshots_text")
 
 
+class TooBig(Exception):
+    """The question is more than one request may replay; the message says why and what to
+    narrow (answered 400)."""
+
+
+def what_if_within_limits(question: WhatIf, *, now: datetime | None = None) -> dict:
+    """`what_if` as a web request may ask it: at most SLAWATCH_WHATIF_MAX_HANDOFFS handoffs
+    (counted first) and SLAWATCH_WHATIF_SECONDS of replay, else TooBig, so that no question
+    holds a web worker until it is killed."""
+    limit = settings.SLAWATCH_WHATIF_MAX_HANDOFFS
+    count = _handoffs(question).count()
+    if count > limit:
+        raise TooBig(f"the range holds {count} handoffs; at most {limit} can be replayed at "
+                     "once: narrow the range")
+    return what_if(question, now=now, seconds=settings.SLAWATCH_WHATIF_SECONDS)
+
+
 def what_if(question: WhatIf, *, now: datetime | None = None,
-            chunk_leads: int = CHUNK_LEADS) -> dict:
-    """`{"rows": [...], "totals": {...}, "pager_load": [...], "weeks": n}` (see docs/WHATIF.md)."""
+            chunk_leads: int = CHUNK_LEADS, seconds: float | None = None) -> dict:
+    """`{"rows": [...], "totals": {...}, "pager_load": [...], "weeks": n}` (see docs/WHATIF.md).
+    With `seconds`, TooBig once the replay has run that long (checked between chunks)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     now = now or timezone.now()
     world = _World.load()
     groups: dict[str, dict[str, Tally]] = defaultdict(lambda: {"actual": Tally(),
@@ -86,6 +106,8 @@ def what_if(question: WhatIf, *, now: datetime | None = None,
     totals = {"actual": Tally(), "proposed": Tally()}
     pager: dict[str, Counter] = {"actual": Counter(), "proposed": Counter()}
     for chunk in _lead_chunks(_population(question), chunk_leads):
+        if deadline is not None and time.monotonic() > deadline:
+            raise TooBig(f"the replay took longer than {seconds:g} s: narrow the range")
         for row, actual, proposed in _replay_chunk(chunk, question, world, now):
             for side, outcome in (("actual", actual), ("proposed", proposed)):
                 if outcome is None:
@@ -100,10 +122,13 @@ def what_if(question: WhatIf, *, now: datetime | None = None,
             "pager_load": _pager_rows(pager, world, weeks), "weeks": round(weeks, 2)}
 
 
-def _population(question: WhatIf):
+def _handoffs(question: WhatIf) -> QuerySet:
     qs = Handoff.objects.filter(handed_off_at__gte=question.start, handed_off_at__lt=question.end)
-    if question.scope is not None:
-        qs = question.scope(qs)
+    return qs if question.scope is None else question.scope(qs)
+
+
+def _population(question: WhatIf):
+    qs = _handoffs(question)
     # The snapshots as text, parsed once per distinct text: thousands of handoffs share a
     # few policies, so they share the dicts too (and the calendars built from them).
     rows = qs.annotate(snapshots_text=Cast("policy_snapshots", TextField())).order_by(

@@ -21,7 +21,7 @@ from slawatch.leads.models import Heat, SlaPolicy
 from slawatch.people.models import Calendar
 from slawatch.access import roles, scoping
 from slawatch.reports import charts
-from slawatch.whatif.selectors import FIGURES, GROUP_BYS, what_if
+from slawatch.whatif.selectors import FIGURES, GROUP_BYS, TooBig, what_if_within_limits
 from slawatch.whatif.serializers import DEFAULT_DAYS, WhatIfSerializer
 
 POLICY_FIELDS = ("first_touch_minutes", "follow_up_touches", "follow_up_window_minutes")
@@ -48,7 +48,10 @@ def page(request):
         serializer = WhatIfSerializer(data=payload)
         if not errors and serializer.is_valid():
             question = serializer.question(scope=scoping.handoff_scope(request.user))
-            context["result"] = _result(what_if(question))
+            try:
+                context["result"] = _result(what_if_within_limits(question))
+            except TooBig as exc:
+                errors.append(f"end: {exc}")
         else:
             errors += _messages(serializer.errors) if not errors else []
         context.update(form=form, errors=errors)
