@@ -43,8 +43,16 @@ class CrmOwnerAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_create_person_permission(self, request):
+        """Creating people with CRM ids is configuring people (RevOps), not only keeping
+        this list: change here and the people permissions the action uses."""
+        user = request.user
+        return self.has_change_permission(request) and all(
+            user.has_perm(p) for p in ("people.add_person", "people.change_person",
+                                       "people.add_crmidentity"))
+
     @admin.action(description="Create a person (rep) for each selected unmatched owner",
-                  permissions=["change"])
+                  permissions=["create_person"])
     def create_person(self, request, queryset):
         created = [person_create_from_owner(owner=owner)
                    for owner in queryset.filter(state=OwnerState.UNMATCHED)]
