@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from slawatch.home import selectors
 from slawatch.access import roles, scoping
 from slawatch.quality import services
+from slawatch.quality.admin_inlines import gives_feedback
 from slawatch.quality.models import RejectReason, Verdict
 
 
@@ -67,6 +68,9 @@ class SlawatchAdminSite(admin.AdminSite):
     def feedback(self, request):
         """One click on a rep's home page: accept, or reject with the chosen reason."""
         back = reverse("admin:index", current_app=self.name)
+        if not gives_feedback(request):  # the same rule as the lead page and feedback/
+            messages.error(request, "Only a rep gives feedback on leads.")
+            return redirect(back)
         person = scoping.person_of(request.user)
         lead = scoping.leads_for(request.user).filter(pk=request.POST.get("lead") or 0).first() \
             if str(request.POST.get("lead", "")).isdigit() else None
