@@ -96,3 +96,17 @@ def test_visits_are_company_figures_a_narrower_scope_does_not_read(visited):
     assert world.api(visited.rep_user).get("/api/v1/visits/").status_code == 403
     rows = world.api(visited.marketer_user).get("/api/v1/reports/marketing/", RANGE).json()
     assert {r["key"]: r["visits"] for r in rows["rows"]} == {"web": 5000, "secret-partner": 777}
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("a\x00b", "the file contains a NUL character (line 2)"),
+    ("x" * 140_000, "a cell is longer than"),
+])
+def test_a_file_the_csv_reader_or_the_database_refuses_is_a_400(org, cell, message):
+    """A NUL was stored on SQLite and a 500 on PostgreSQL; a cell beyond the csv module's
+    field limit was a 500 on both."""
+    body = f"{HEADER}\n2026-11,{cell},,marketing,1.00,USD\n".encode()
+    response = post_csv(world.api(org.marketer_user), body)
+    assert response.status_code == 400, response.content[:300]
+    assert any(e.startswith(message) for e in response.json()["errors"]), response.json()
+    assert not Spend.objects.exists()
