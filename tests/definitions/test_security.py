@@ -60,3 +60,17 @@ def test_a_rep_approves_for_the_sales_side_only(org, draft):
     draft.refresh_from_db()
     assert draft.status == "draft"
     assert set(DefinitionApproval.objects.values_list("side", flat=True)) == {"sales"}
+
+
+@pytest.mark.parametrize("condition", [
+    {"field": "source", "op": "eq", "value": "a\x00b"},
+    {"field": "source", "op": "in", "value": ["web", "a\x00b"]},
+    {"field": "sou\x00rce", "op": "exists", "value": True},
+])
+def test_a_nul_in_the_rules_is_a_400_not_a_database_error(org, draft_body, condition):
+    """PostgreSQL's jsonb refuses \\u0000: the draft was a 500 there."""
+    body = {**draft_body, "rules": [{"heat": "hot", "when": [condition]}]}
+    response = api(org.revops_user).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert "NUL" in str(response.json()["rules"])
+    assert not LeadDefinition.objects.exists()
