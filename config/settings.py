@@ -268,6 +268,7 @@ REST_FRAMEWORK = {
 }
 SLAWATCH_API_THROTTLE_ANON = env_rate("SLAWATCH_API_THROTTLE_ANON", "60/minute")
 SLAWATCH_API_THROTTLE_USER = env_rate("SLAWATCH_API_THROTTLE_USER", "1200/minute")
+SLAWATCH_API_THROTTLE_WHATIF = env_rate("SLAWATCH_API_THROTTLE_WHATIF", "20/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "slawatch API",
     "DESCRIPTION": "Lead-handoff SLA monitoring: people, policies, handoffs, feedback, reports.",

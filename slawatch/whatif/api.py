@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from slawatch.access import scoping
+from slawatch.api.throttles import AnonThrottle, UserThrottle, WhatIfThrottle
 from slawatch.reports.api import CSVRenderer
 from slawatch.whatif.selectors import FIGURES, TooBig, what_if_within_limits
 from slawatch.whatif.serializers import WhatIfSerializer
@@ -59,6 +60,7 @@ RESULT = inline_serializer("WhatIfResult", {
 
 class WhatIfView(APIView):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, WhatIfCSVRenderer]
+    throttle_classes = [AnonThrottle, UserThrottle, WhatIfThrottle]
 
     @extend_schema(
         summary="Replay a past range under proposed SLA policies",

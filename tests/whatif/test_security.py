@@ -57,3 +57,16 @@ def test_the_admin_page_says_the_same_when_the_range_is_too_big(client, admin_us
                                                      "group_by": "team"})
     assert response.status_code == 400 and "result" not in response.context
     assert any("at most 3 can be replayed" in e for e in response.context["errors"])
+
+
+def test_what_if_has_its_own_lower_rate_per_user(api_client, history, settings,
+                                                 django_user_model):
+    from django.core.cache import cache
+
+    settings.SLAWATCH_API_THROTTLE_WHATIF = "2/minute"
+    cache.clear()
+    busy = django_user_model.objects.create_user("busy", is_staff=True)
+    api_client.force_authenticate(busy)
+    codes = [post(api_client, RANGE).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert api_client.get("/api/v1/handoffs/").status_code == 200  # other resources go on
