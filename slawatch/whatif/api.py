@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from slawatch.access import scoping
+from slawatch.definitions.models import LeadDefinition
 from slawatch.api.throttles import AnonThrottle, UserThrottle, WhatIfThrottle
 from slawatch.reports.api import CSVRenderer
 from slawatch.whatif.selectors import FIGURES, TooBig, what_if_within_limits
@@ -74,6 +75,9 @@ class WhatIfView(APIView):
         tags=["reports"])
     def post(self, request):
         serializer = WhatIfSerializer(data=request.data)
+        if not request.user.has_perm("definitions.view_leaddefinition"):
+            # as in definitions/: a definition the caller may not read does not exist
+            serializer.fields["definition"].queryset = LeadDefinition.objects.none()
         serializer.is_valid(raise_exception=True)
         question = serializer.question(scope=scoping.handoff_scope(request.user))
         try:

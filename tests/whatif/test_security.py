@@ -70,3 +70,17 @@ def test_what_if_has_its_own_lower_rate_per_user(api_client, history, settings,
     codes = [post(api_client, RANGE).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert api_client.get("/api/v1/handoffs/").status_code == 200  # other resources go on
+
+
+def test_a_user_who_cannot_read_definitions_cannot_name_one(api_client, history,
+                                                            django_user_model):
+    """definitions/ needs view_leaddefinition; the what-if's `definition` must not answer
+    with a definition's name and status to someone who may not read it."""
+    from slawatch.definitions.services import definition_create
+
+    draft = definition_create(name="Secret plan", rules=[], notify=False)
+    nobody = django_user_model.objects.create_user("nobody", is_staff=True)
+    api_client.force_authenticate(nobody)
+    response = post(api_client, {**RANGE, "definition": draft.pk})
+    assert response.status_code == 400 and "Secret plan" not in response.content.decode()
+    assert "does not exist" in response.json()["definition"][0]
