@@ -14,7 +14,7 @@ from functools import partial
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from slawatch.access import roles
-from slawatch.leads.models import Handoff, Lead
+from slawatch.leads.models import Handoff, Lead, SlaPolicy
 from slawatch.people.models import Person, Team
 from slawatch.quality.models import DisputeComment, LeadFeedback, QualityDispute
 
@@ -129,6 +129,19 @@ def people_for(user, qs: QuerySet | None = None) -> QuerySet:
     if scope.role == roles.REP:
         return qs.filter(pk=scope.person.pk)
     return qs.none()
+
+
+def policies_for(user, qs: QuerySet | None = None) -> QuerySet:
+    """SLA policies a user may read where a page shows one without the view permission
+    (the what-if page): the defaults and a manager's own teams'; everything for who sees
+    everything."""
+    qs = SlaPolicy.objects.all() if qs is None else qs
+    scope = scope_of(user)
+    if scope.role == EVERYTHING:
+        return qs
+    if scope.role == roles.MANAGER:
+        return qs.filter(Q(team__isnull=True) | Q(team_id__in=scope.team_ids))
+    return qs.filter(team__isnull=True)
 
 
 def lead_rows_for(user, qs: QuerySet) -> QuerySet:

@@ -57,7 +57,7 @@ def page(request):
         context.update(form=form, errors=errors)
         return TemplateResponse(request, "whatif/whatif.html", context,
                                 status=400 if errors else 200)
-    context["form"] = _initial(request.GET)
+    context["form"] = _initial(request.GET, scoping.policies_for(request.user))
     return TemplateResponse(request, "whatif/whatif.html", context)
 
 
@@ -75,11 +75,12 @@ def _policy_form(heat, policy, propose=False) -> dict:
             "steps": json.dumps(policy.steps, indent=1), "current": True}
 
 
-def _initial(query) -> dict:
+def _initial(query, policies) -> dict:
     """Each heat prefilled with its current default policy; `?policy=<id>` (the link on a
-    policy's page) fills that policy's heat with it and ticks it."""
+    policy's page) fills that policy's heat with it and ticks it, if it is among
+    `policies` (those the user may see)."""
     end = timezone.localdate()
-    chosen = SlaPolicy.objects.filter(pk=query.get("policy")).first() \
+    chosen = policies.filter(pk=query.get("policy")).first() \
         if (query.get("policy") or "").isdigit() else None
     defaults = {p.heat: p for p in SlaPolicy.objects.filter(team__isnull=True)}
     heats = []

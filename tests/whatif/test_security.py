@@ -84,3 +84,25 @@ def test_a_user_who_cannot_read_definitions_cannot_name_one(api_client, history,
     response = post(api_client, {**RANGE, "definition": draft.pk})
     assert response.status_code == 400 and "Secret plan" not in response.content.decode()
     assert "does not exist" in response.json()["definition"][0]
+
+
+def test_the_admin_page_prefills_only_policies_the_manager_may_see(client, history,
+                                                                   django_user_model):
+    """`?policy=<id>` showed any team's policy (minutes, ladder) to any manager, who has
+    no view permission on policies: now the defaults and their own teams' only."""
+    from tests.factories import PolicyFactory
+    from tests.quality import world
+
+    org = world.make_org(history.cast, django_user_model)
+    theirs = PolicyFactory(heat="hot", team=org.west, first_touch_minutes=7)
+    own = PolicyFactory(heat="hot", team=org.team, first_touch_minutes=9)
+    client.force_login(org.manager_user)
+    form = client.get(f"/admin/whatif/whatif/?policy={theirs.pk}").context["form"]
+    hot = next(block for block in form["heats"] if block["heat"] == "hot")
+    assert not hot["propose"] and hot["first_touch_minutes"] == "30"  # the default's
+    form = client.get(f"/admin/whatif/whatif/?policy={own.pk}").context["form"]
+    hot = next(block for block in form["heats"] if block["heat"] == "hot")
+    assert hot["propose"] and hot["first_touch_minutes"] == "9"
+    client.force_login(org.revops_user)
+    form = client.get(f"/admin/whatif/whatif/?policy={theirs.pk}").context["form"]
+    assert next(b for b in form["heats"] if b["heat"] == "hot")["first_touch_minutes"] == "7"
