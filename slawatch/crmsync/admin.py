@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from slawatch.crmsync.models import CrmOwner, CrmWrite, OwnerState, WriteStatus
 from slawatch.crmsync.owners import person_create_from_owner
 from slawatch.crmsync.outbox import crm_writes_retry
+from slawatch.leads.owners import OwnerIdTaken
 
 
 @admin.register(CrmWrite)
@@ -54,7 +55,12 @@ class CrmOwnerAdmin(admin.ModelAdmin):
     @admin.action(description="Create a person (rep) for each selected unmatched owner",
                   permissions=["create_person"])
     def create_person(self, request, queryset):
-        created = [person_create_from_owner(owner=owner)
-                   for owner in queryset.filter(state=OwnerState.UNMATCHED)]
+        created = []
+        for owner in queryset.filter(state=OwnerState.UNMATCHED):
+            try:  # each owner all or nothing (the service's transaction)
+                created.append(person_create_from_owner(owner=owner))
+            except OwnerIdTaken as exc:  # given to someone since the sync
+                self.message_user(request, f"{owner} ({owner.owner_id}): no person created: "
+                                  + " ".join(exc.messages), messages.ERROR)
         self.message_user(request, f"{len(created)} person(s) created: "
                           + ", ".join(p.name for p in created), messages.SUCCESS)

@@ -70,3 +70,25 @@ def test_the_roles_do_not_read_crm_writes_or_owners(cast, django_user_model, cli
         client.force_login(user)
         assert client.get("/admin/crmsync/crmwrite/").status_code == 403, user
         assert client.get(OWNERS).status_code == 403, user
+
+
+def test_create_person_for_an_owner_id_taken_since_the_sync_says_so_and_creates_no_one(
+        cast, client, unmatched, django_user_model):
+    """Between the sync and the click someone was given that owner id: the action reports
+    it for that owner (no 500), creates nobody for it, and still serves the others."""
+    from slawatch.people.models import CrmIdentity
+
+    CrmIdentity.objects.create(person=cast.manager, crm="hubspot", owner_id="902")
+    other = CrmOwner.objects.create(crm="hubspot", owner_id="903", email="olga@example.com",
+                                    name="Olga Other", state="unmatched", seen_at=timezone.now())
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-r-1")
+    client.force_login(root)
+    response = client.post(OWNERS, {"action": "create_person",
+                                    "_selected_action": [unmatched.pk, other.pk]}, follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nina New" in page and "902" in page  # the refusal names the owner
+    assert not Person.objects.filter(email="nina.new@example.com").exists()
+    assert Person.objects.get(email="olga@example.com").crm_ids == {"hubspot": "903"}
+    unmatched.refresh_from_db()
+    assert unmatched.state == "unmatched"
