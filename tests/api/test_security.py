@@ -129,3 +129,19 @@ def test_snooze_and_reassign_of_another_teams_handoff_are_404(org, handoff):
                                        format="json").status_code == 403
     handoff.refresh_from_db()
     assert handoff.snoozed_until is None and handoff.closed_at is None
+
+
+@pytest.mark.parametrize("path", ["definitions/", "what-if/", "spend/", "policies/"])
+def test_a_json_body_over_the_upload_limit_is_refused_and_stores_nothing(org, settings, path):
+    """DRF (3.15+) reads JSON and form bodies through request.body, so Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE applies (400); the CSV imports, which read the stream
+    themselves, check it on their own (tests/economics/test_security.py)."""
+    from slawatch.definitions.models import LeadDefinition
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"name": "x" * 2000, "default_heat": "warm", "crm_heat": "ignore", "rules": []}
+    response = api(org.root).post(f"{API}/{path}", body, format="json")
+    assert response.status_code == 400
+    assert not LeadDefinition.objects.exists()
+    small = api(org.root).post(f"{API}/definitions/", {**body, "name": "short"}, format="json")
+    assert small.status_code == 201
