@@ -45,7 +45,9 @@ class CSVParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         limit = services.max_import_bytes()
-        data = stream.read(limit + 1) if stream is not None else b""
+        if stream is None:
+            return b""
+        data = stream.read() if limit is None else stream.read(limit + 1)
         services.check_import_size(len(data))  # a body sent without a Content-Length
         return data
 

@@ -26,7 +26,7 @@ def max_import_bytes() -> int:
 
 def check_import_size(size: int) -> None:
     limit = max_import_bytes()
-    if size > limit:
+    if limit is not None and size > limit:
         raise ImportTooLarge([f"the file is larger than {limit} bytes: split it into "
                               "smaller imports"])
 
