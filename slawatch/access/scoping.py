@@ -58,6 +58,12 @@ def person_of(user) -> Person | None:
     return scope_of(user).person
 
 
+def gives_feedback(user) -> bool:
+    """Whether the user gives verdicts on leads (a rep: a person and the add permission);
+    the lead page, the home page's one click and feedback/ all ask this."""
+    return person_of(user) is not None and user.has_perm("quality.add_leadfeedback")
+
+
 def actor_name(user) -> str:
     """Who did it, for audit fields: the user's person's name, else the username."""
     return getattr(person_of(user), "name", "") or user.get_username()

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from slawatch.home import selectors
 from slawatch.access import roles, scoping
 from slawatch.quality import services
-from slawatch.quality.admin_inlines import gives_feedback
 from slawatch.quality.models import RejectReason, Verdict
 
 
@@ -68,7 +67,7 @@ class SlawatchAdminSite(admin.AdminSite):
     def feedback(self, request):
         """One click on a rep's home page: accept, or reject with the chosen reason."""
         back = reverse("admin:index", current_app=self.name)
-        if not gives_feedback(request):  # the same rule as the lead page and feedback/
+        if not scoping.gives_feedback(request.user):  # as on the lead page
             messages.error(request, "Only a rep gives feedback on leads.")
             return redirect(back)
         person = scoping.person_of(request.user)
