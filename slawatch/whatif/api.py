@@ -4,13 +4,16 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from slawatch.access import scoping
+from slawatch.definitions.models import LeadDefinition
+from slawatch.api.throttles import AnonThrottle, UserThrottle, WhatIfThrottle
 from slawatch.reports.api import CSVRenderer
-from slawatch.whatif.selectors import FIGURES, what_if
+from slawatch.whatif.selectors import FIGURES, TooBig, what_if_within_limits
 from slawatch.whatif.serializers import WhatIfSerializer
 
 CSV_COLUMNS = ["key", "label"] + [f"{side}_{name}" for side in ("actual", "proposed")
@@ -58,6 +61,7 @@ RESULT = inline_serializer("WhatIfResult", {
 
 class WhatIfView(APIView):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, WhatIfCSVRenderer]
+    throttle_classes = [AnonThrottle, UserThrottle, WhatIfThrottle]
 
     @extend_schema(
         summary="Replay a past range under proposed SLA policies",
@@ -71,9 +75,15 @@ class WhatIfView(APIView):
         tags=["reports"])
     def post(self, request):
         serializer = WhatIfSerializer(data=request.data)
+        if not request.user.has_perm("definitions.view_leaddefinition"):
+            # as in definitions/: a definition the caller may not read does not exist
+            serializer.fields["definition"].queryset = LeadDefinition.objects.none()
         serializer.is_valid(raise_exception=True)
         question = serializer.question(scope=scoping.handoff_scope(request.user))
-        response = Response(what_if(question))
+        try:
+            response = Response(what_if_within_limits(question))
+        except TooBig as exc:
+            raise ValidationError({"end": [str(exc)]}) from None
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = (
                 f'attachment; filename="slawatch-what-if-by-{question.group_by}-'

@@ -13,6 +13,7 @@ again on the recorded events with the proposed policies.
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -123,9 +124,28 @@ MILESTONE_COLUMNS = ("handoff__lead_id", "handoff_id", "seq", _Instant("started_
 EVENT_COLUMNS = ("lead_id", "key", "type", _Instant("occurred_at"), "data")
 
 
+class TooBig(Exception):
+    """The question is more than one request may replay; the message says why and what to
+    narrow (answered 400)."""
+
+
+def what_if_within_limits(question: WhatIf, *, now: datetime | None = None) -> dict:
+    """`what_if` as a web request may ask it: at most SLAWATCH_WHATIF_MAX_HANDOFFS handoffs
+    (counted first) and SLAWATCH_WHATIF_SECONDS of replay, else TooBig, so that no question
+    holds a web worker until it is killed."""
+    limit = settings.SLAWATCH_WHATIF_MAX_HANDOFFS
+    count = _population(question).count()
+    if count > limit:
+        raise TooBig(f"the range holds {count} handoffs; at most {limit} can be replayed at "
+                     "once: narrow the range")
+    return what_if(question, now=now, seconds=settings.SLAWATCH_WHATIF_SECONDS)
+
+
 def what_if(question: WhatIf, *, now: datetime | None = None,
-            chunk_rows: int = CHUNK_ROWS) -> dict:
-    """`{"rows": [...], "totals": {...}, "pager_load": [...], "weeks": n}` (see docs/WHATIF.md)."""
+            chunk_rows: int = CHUNK_ROWS, seconds: float | None = None) -> dict:
+    """`{"rows": [...], "totals": {...}, "pager_load": [...], "weeks": n}` (see docs/WHATIF.md).
+    With `seconds`, TooBig once the replay has run that long (checked between leads)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     now = now or timezone.now()
     world = _World.load()
     groups: dict[str, dict[str, Tally]] = defaultdict(lambda: {"actual": Tally(),
@@ -137,6 +157,8 @@ def what_if(question: WhatIf, *, now: datetime | None = None,
     # One transaction: the streams' cursors are read as they go (no copy held for them).
     with transaction.atomic():
         for rows, milestones, facts in _leads(question, chunk_rows):
+            if deadline is not None and time.monotonic() > deadline:
+                raise TooBig(f"the replay took longer than {seconds:g} s: narrow the range")
             crm = rows[0].crm
             if crm not in replays:
                 replays[crm] = replay.Replay(world.context(crm, now), question.policies,
