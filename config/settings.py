@@ -27,6 +27,7 @@ from config.env import (
     env_timezone,
     env_url,
 )
+from slawatch.leads.events import HEATS, WARM  # pure module, no Django
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SLAWATCH_VAR_DIR", str(BASE_DIR / "var")))
@@ -287,7 +288,7 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 SLAWATCH_PUBLIC_URL = env_url("SLAWATCH_PUBLIC_URL")
 SLAWATCH_MAX_BODY_BYTES = env_int("SLAWATCH_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(SLAWATCH_MAX_BODY_BYTES, 2_621_440)
-SLAWATCH_DEFAULT_HEAT = env_choice("SLAWATCH_DEFAULT_HEAT", "warm", {"hot", "warm", "cold"})
+SLAWATCH_DEFAULT_HEAT = env_choice("SLAWATCH_DEFAULT_HEAT", WARM, set(HEATS))
 SLAWATCH_SWEEP_INTERVAL_SECONDS = env_float("SLAWATCH_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.5)
 SLAWATCH_SWEEP_BATCH_SIZE = env_int("SLAWATCH_SWEEP_BATCH_SIZE", 500, minimum=1)
 # The sweeper process (manage.py slawatch_sweeper, docs/ESCALATION.md): it sleeps until the

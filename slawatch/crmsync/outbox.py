@@ -170,7 +170,8 @@ def push_due(now: datetime | None = None) -> dict:
             batches[crm].append(pk)
     for crm, ids in batches.items():
         counts.update(deliver_sla_batch(crm, ids))
-    return {"sent": counts["sent"], "retrying": counts["pending"], "failed": counts["failed"]}
+    return {"sent": counts[WriteStatus.SENT], "retrying": counts[WriteStatus.PENDING],
+            "failed": counts[WriteStatus.FAILED]}
 
 
 def crm_writes_retry(*, ids) -> int:

@@ -7,6 +7,7 @@ from collections import Counter
 from django.utils import timezone
 
 from slawatch.escalation import deliver, digest, sweep
+from slawatch.escalation.models import EscalationStatus
 
 
 def sweep_now() -> dict:
@@ -22,5 +23,6 @@ def deliver_now() -> dict:
     deliver.reap(now)
     digest.collect_digests(now)
     outcomes = Counter(deliver.deliver(pk) for pk in deliver.due_ids(now))
-    return {"sent": outcomes["sent"], "retrying": outcomes["pending"],
-            "failed": outcomes["failed"]}
+    return {"sent": outcomes[EscalationStatus.SENT],
+            "retrying": outcomes[EscalationStatus.PENDING],
+            "failed": outcomes[EscalationStatus.FAILED]}

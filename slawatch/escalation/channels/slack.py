@@ -27,6 +27,7 @@ from slawatch.escalation.channels import (
     classify_http,
     retry_after_seconds,
 )
+from slawatch.leads.events import COLD, HOT, WARM
 
 HEADER_MAX, FIELD_MAX, SECTION_MAX, BUTTON_MAX = 150, 2000, 3000, 75
 # chat.postMessage errors worth retrying; every other `error` code is permanent
@@ -38,7 +39,7 @@ ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # Slack's error codes: invalid
 # for (history pages of HISTORY_PAGE_SIZE messages, at most HISTORY_MAX_PAGES of them).
 METADATA_EVENT_TYPE = "slawatch_escalation"
 HISTORY_PAGE_SIZE, HISTORY_MAX_PAGES = 200, 10
-HEAT_ICON = {"hot": ":fire:", "warm": ":sunny:", "cold": ":snowflake:"}
+HEAT_ICON = {HOT: ":fire:", WARM: ":sunny:", COLD: ":snowflake:"}
 STAGE_TITLE = {"warning": "Lead SLA at risk", "breach": "Lead SLA breached",
                "reminder": "Lead SLA still breached"}
 
