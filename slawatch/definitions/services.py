@@ -28,7 +28,7 @@ from slawatch.definitions.models import (
     side_of,
 )
 from slawatch.definitions.selectors import awaited_sides
-from slawatch.escalation.models import Channel, Escalation
+from slawatch.escalation.models import Channel, Escalation, EscalationKind, person_recipient
 from slawatch.people.models import Person, Role
 from slawatch.tasking import enqueue_each_on_commit
 
@@ -174,7 +174,8 @@ def notify_awaited(definition: LeadDefinition, *, what: str) -> list[Escalation]
             log.warning("definition %s: %s has neither Slack nor email; not told",
                         definition.pk, person.pk)
             continue
-        rows.append(Escalation(kind="definition", handoff=None, recipient=f"person:{person.pk}",
+        rows.append(Escalation(kind=EscalationKind.DEFINITION, handoff=None,
+                               recipient=person_recipient(person),
                                recipient_person=person, channel=channel,
                                next_attempt_at=timezone.now(),
                                payload=_payload(definition, what)))

@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from slawatch.demo.models import SlackSinkMessage
-from slawatch.escalation.models import Escalation, EscalationStatus
+from slawatch.escalation.models import Escalation, EscalationKind, EscalationStatus
 from slawatch.leads.models import Handoff, HandoffStatus, Heat, SlaPolicy
 
 MAX_SINK_BODY = 256 * 1024
@@ -101,7 +101,7 @@ def _recent_mail(limit=10):
 def _live_counts():
     """One aggregate query per table, not one count per figure."""
     return {
-        **Escalation.objects.filter(kind="escalation").aggregate(
+        **Escalation.objects.filter(kind=EscalationKind.ESCALATION).aggregate(
             escalations=Count("id"),
             escalations_sent=Count("id", filter=Q(status=EscalationStatus.SENT)),
             escalations_failed=Count("id", filter=Q(status=EscalationStatus.FAILED))),

@@ -23,15 +23,16 @@ from slawatch.escalation.channels import DeliveryError, PermanentError, Transien
 from slawatch.escalation.channels import email as email_channel
 from slawatch.escalation.channels import slack as slack_channel
 from slawatch.escalation.models import (
+    BUNDLES,
+    NOTICES,
     AttemptOutcome,
+    Channel,
     Escalation,
     EscalationAttempt,
     EscalationStatus,
 )
 
 log = logging.getLogger(__name__)
-# Kinds of message that carry other escalations as their items (Escalation.digest).
-BUNDLES = ("digest", "catch_up")
 # Clocks differ: look this much further back than the lost attempt's start.
 HISTORY_SLACK_SECONDS = 60
 
@@ -89,7 +90,7 @@ def send(escalation: Escalation) -> None:
     if escalation.kind in BUNDLES:
         data = facts.digest_facts(escalation)
         slack_body, mail = slack_channel.digest_payload(data), email_channel.digest_message(data)
-    elif escalation.kind in ("dispute", "definition"):
+    elif escalation.kind in NOTICES:
         # Notices (lead-quality disputes, lead definitions awaiting approval) carry their
         # own subject and text.
         text = escalation.payload["text"]
@@ -98,7 +99,7 @@ def send(escalation: Escalation) -> None:
     else:
         data = facts.escalation_facts(escalation)
         slack_body, mail = slack_channel.payload(data), email_channel.message(data)
-    if escalation.channel == "email":
+    if escalation.channel == Channel.EMAIL:
         email_channel.send(_email_address(escalation), *mail, escalation_id=escalation.pk)
     else:
         _send_slack(escalation, slack_body)
@@ -139,7 +140,7 @@ def _already_posted(escalation, args, timeout) -> bool:
 
 def _send_slack(escalation, body: dict) -> None:
     team, person = escalation.recipient_team, escalation.recipient_person
-    if escalation.recipient.startswith("team:") and team is not None:
+    if escalation.to_team_channel and team is not None:
         if team.slack_webhook_url:
             slack_channel.send_webhook(team.slack_webhook_url, body,
                                        settings.SLAWATCH_HTTP_TIMEOUT_SECONDS,

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from slawatch.escalation.models import Channel, Escalation
+from slawatch.escalation.models import Channel, Escalation, EscalationKind, person_recipient
 from slawatch.leads.models import Lead
 from slawatch.people.models import Person
 from slawatch.quality.models import (
@@ -139,7 +139,8 @@ def notify_dispute(dispute: QualityDispute, what: str) -> list[Escalation]:
             log.warning("dispute %s: %s has neither Slack nor email; not notified",
                         dispute.pk, person.pk)
             continue
-        rows.append(Escalation(kind="dispute", handoff=None, recipient=f"person:{person.pk}",
+        rows.append(Escalation(kind=EscalationKind.DISPUTE, handoff=None,
+                               recipient=person_recipient(person),
                                recipient_person=person, channel=channel,
                                next_attempt_at=timezone.now(),
                                payload=_payload(dispute, what)))

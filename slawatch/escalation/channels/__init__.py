@@ -2,6 +2,12 @@
 says how a failure should be treated: transient (retry with backoff) or permanent (fail now).
 No Django here; deliver.py is the one choke point that records outcomes."""
 
+# What a ladder message says happened (facts.py decides, the channels title it): the
+# deadline is near, it passed, or it passed and the message is a repeat.
+WARNING, BREACH, REMINDER = "warning", "breach", "reminder"
+STAGE_TITLE = {WARNING: "Lead SLA at risk", BREACH: "Lead SLA breached",
+               REMINDER: "Lead SLA still breached"}
+
 
 class DeliveryError(Exception):
     """A send that did not succeed. `permanent` decides retry versus fail-now;

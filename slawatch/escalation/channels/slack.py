@@ -22,6 +22,8 @@ from slack_sdk.errors import SlackApiError
 
 from slawatch import outbound
 from slawatch.escalation.channels import (
+    STAGE_TITLE,
+    WARNING,
     PermanentError,
     TransientError,
     classify_http,
@@ -40,8 +42,6 @@ ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # Slack's error codes: invalid
 METADATA_EVENT_TYPE = "slawatch_escalation"
 HISTORY_PAGE_SIZE, HISTORY_MAX_PAGES = 200, 10
 HEAT_ICON = {HOT: ":fire:", WARM: ":sunny:", COLD: ":snowflake:"}
-STAGE_TITLE = {"warning": "Lead SLA at risk", "breach": "Lead SLA breached",
-               "reminder": "Lead SLA still breached"}
 
 
 def _cut(text: str, limit: int) -> str:
@@ -110,7 +110,7 @@ def actions(f: dict) -> dict:
 
 def payload(f: dict) -> dict:
     """The escalation message: header, facts, buttons; `text` is the notification fallback."""
-    header = f"{':rotating_light:' if f['stage'] != 'warning' else ':hourglass:'} " \
+    header = f"{':rotating_light:' if f['stage'] != WARNING else ':hourglass:'} " \
              f"{STAGE_TITLE[f['stage']]}"
     return {
         "text": _cut(fallback_text(f), SECTION_MAX),
