@@ -368,6 +368,10 @@ SALESFORCE_DISQUALIFIED_STATUSES = env_list(
     "SALESFORCE_DISQUALIFIED_STATUSES", ["Closed - Not Converted", "Unqualified", "Disqualified"])
 SLAWATCH_INBOX_GRACE_SECONDS = env_int("SLAWATCH_INBOX_GRACE_SECONDS", 60, minimum=1)
 SLAWATCH_INBOX_MAX_ATTEMPTS = env_int("SLAWATCH_INBOX_MAX_ATTEMPTS", 8, minimum=1)
+# An inbox event that failed is tried again after 30 s, 60 s, 120 s … at most 1 h.
+SLAWATCH_INBOX_BACKOFF_SECONDS = env_float("SLAWATCH_INBOX_BACKOFF_SECONDS", 30.0, minimum=0)
+SLAWATCH_INBOX_MAX_BACKOFF_SECONDS = env_float("SLAWATCH_INBOX_MAX_BACKOFF_SECONDS", 3600.0,
+                                               minimum=1)
 # With a shared cache (Redis), one wake-up task per burst instead of one per delivery.
 SLAWATCH_INBOX_WAKE_DEBOUNCE = env_bool("SLAWATCH_INBOX_WAKE_DEBOUNCE", bool(REDIS_URL))
 SLAWATCH_POLL_INTERVAL_SECONDS = env_float("SLAWATCH_POLL_INTERVAL_SECONDS", 300.0, minimum=10)

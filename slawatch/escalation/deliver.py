@@ -31,6 +31,7 @@ from slawatch.escalation.models import (
     EscalationAttempt,
     EscalationStatus,
 )
+from slawatch.retry import backoff_seconds
 
 log = logging.getLogger(__name__)
 # Clocks differ: look this much further back than the lost attempt's start.
@@ -155,13 +156,6 @@ def _send_slack(escalation, body: dict) -> None:
     _bot(escalation, person.slack_user_id, body)
 
 
-def backoff(attempts: int, retry_after: float | None) -> float:
-    """Exponential backoff from the first retry; Retry-After, when given, is a floor."""
-    delay = settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS * (2 ** max(0, attempts - 1))
-    delay = min(delay, settings.SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS)
-    return max(delay, retry_after or 0.0)
-
-
 def _finish(escalation, started, error: DeliveryError | None) -> str:
     now = timezone.now()
     attempts = escalation.attempts
@@ -173,8 +167,10 @@ def _finish(escalation, started, error: DeliveryError | None) -> str:
         changes = {"last_error": f"{error}{suffix}", "unconfirmed_since": None}
     else:
         status = EscalationStatus.PENDING
-        changes = {"last_error": str(error), "next_attempt_at": now + timedelta(
-            seconds=backoff(attempts, error.retry_after))}
+        delay = backoff_seconds(attempts, base=settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS,
+                                cap=settings.SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS,
+                                floor=error.retry_after)
+        changes = {"last_error": str(error), "next_attempt_at": now + timedelta(seconds=delay)}
         if error.maybe_sent and escalation.unconfirmed_since is None:
             changes["unconfirmed_since"] = started
     EscalationAttempt.objects.create(

@@ -22,6 +22,7 @@ from slawatch.ingest.models import CrmEvent, CrmEventStatus, Source
 from slawatch.leads.models import Lead
 from slawatch.leads.services import apply_events
 from slawatch.ops.services import count as ops_count
+from slawatch.retry import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -189,17 +190,15 @@ def process_event(event_pk: int, *, client=None, now: datetime | None = None) ->
         return _record_failure(event, exc, now or timezone.now())
 
 
-def backoff_seconds(attempts: int) -> int:
-    return min(30 * 2 ** (attempts - 1), 3600)
-
-
 def _record_failure(event, exc, now) -> str:
     attempts = event.attempts + 1
     final = attempts >= settings.SLAWATCH_INBOX_MAX_ATTEMPTS
     status = CrmEventStatus.FAILED if final else CrmEventStatus.PENDING
     CrmEvent.objects.filter(pk=event.pk, status=CrmEventStatus.PENDING).update(
         status=status, attempts=attempts, error=f"{exc.__class__.__name__}: {exc}"[:2000],
-        next_attempt_at=None if final else now + timedelta(seconds=backoff_seconds(attempts)))
+        next_attempt_at=None if final else now + timedelta(seconds=backoff_seconds(
+            attempts, base=settings.SLAWATCH_INBOX_BACKOFF_SECONDS,
+            cap=settings.SLAWATCH_INBOX_MAX_BACKOFF_SECONDS)))
     return status
 
 

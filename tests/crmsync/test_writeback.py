@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from slawatch.crmsync import outbox
 from slawatch.crmsync.models import CrmWrite
-from slawatch.crmsync.writers import retry_after
 from slawatch.ingest.adapters import salesforce as sf_adapter
 from slawatch.leads.models import Handoff, Lead
 from slawatch.leads.services import apply_events
@@ -167,15 +166,6 @@ def test_the_crms_echo_and_its_stale_reports_open_no_new_handoff(
     # A real change made in Salesforce afterwards still counts.
     outbound("005REP7", "2026-11-23T09:30:00.000Z")
     assert Handoff.objects.get(closed_at__isnull=True).rep == org.rep
-
-
-def test_retry_after_reads_seconds_and_http_dates():
-    from datetime import UTC, datetime
-
-    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    assert retry_after("7", now) == 7.0
-    assert retry_after("Mon, 23 Nov 2026 09:01:30 GMT", now) == 90.0
-    assert retry_after("soon", now) is None and retry_after(None, now) is None
 
 
 @time_machine.travel(NOW, tick=False)

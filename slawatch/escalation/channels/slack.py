@@ -27,9 +27,9 @@ from slawatch.escalation.channels import (
     PermanentError,
     TransientError,
     classify_http,
-    retry_after_seconds,
 )
 from slawatch.leads.events import COLD, HOT, WARM
+from slawatch.retry import retry_after_seconds
 
 HEADER_MAX, FIELD_MAX, SECTION_MAX, BUTTON_MAX = 150, 2000, 3000, 75
 # chat.postMessage errors worth retrying; every other `error` code is permanent
