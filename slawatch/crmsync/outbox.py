@@ -152,8 +152,8 @@ def deliver_sla_batch(crm: str, write_ids: list[int]) -> Counter:
 
 
 def push_due(now: datetime | None = None) -> dict:
-    """Beat and slawatch_drain: reap, then send every write whose time has come (owners
-    one call each, SLA fields batched per CRM)."""
+    """Beat, and after each queued write: reap, then send every write whose time has
+    come (owners one call each, SLA fields batched per CRM)."""
     now = now or timezone.now()
     reap(now)
     counts = Counter()

@@ -10,6 +10,7 @@ and the outcome is written by a second conditional update.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 from html import escape as html_escape
 
@@ -18,7 +19,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from slawatch.escalation import facts
+from slawatch.escalation import digest, facts
 from slawatch.escalation.channels import DeliveryError, PermanentError, TransientError
 from slawatch.escalation.channels import email as email_channel
 from slawatch.escalation.channels import slack as slack_channel
@@ -60,6 +61,19 @@ def reap(now: datetime) -> int:
                                      sending_since__lt=stale).update(
         status=EscalationStatus.PENDING, sending_since=None, next_attempt_at=now,
         unconfirmed_since=Coalesce("unconfirmed_since", "sending_since"))
+
+
+def deliver_all_due() -> dict:
+    """slawatch_drain's step: reap stuck rows, bundle due digests, then send every
+    escalation whose time has come, here and now. Failures are counted, never raised:
+    they stay pending or failed, visible in the admin."""
+    now = timezone.now()
+    reap(now)
+    digest.collect_digests(now)
+    outcomes = Counter(deliver(pk) for pk in due_ids(now))
+    return {"sent": outcomes[EscalationStatus.SENT],
+            "retrying": outcomes[EscalationStatus.PENDING],
+            "failed": outcomes[EscalationStatus.FAILED]}
 
 
 def claim(escalation_id: int, now: datetime) -> bool:
@@ -196,10 +210,10 @@ def _attempt_outcome(error) -> str:
     return AttemptOutcome.PERMANENT if error.permanent else AttemptOutcome.TRANSIENT
 
 
-def _finish_items(digest, status, now) -> None:
+def _finish_items(bundle, status, now) -> None:
     changes = {"status": status}
     if status == EscalationStatus.SENT:
         changes["sent_at"] = now
     else:
-        changes["last_error"] = f"its {digest.kind.replace('_', '-')} #{digest.pk} failed"
-    digest.items.filter(status=EscalationStatus.PENDING).update(**changes)
+        changes["last_error"] = f"its {bundle.kind.replace('_', '-')} #{bundle.pk} failed"
+    bundle.items.filter(status=EscalationStatus.PENDING).update(**changes)

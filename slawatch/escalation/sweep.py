@@ -264,11 +264,18 @@ def _reroute(handoff_ids) -> None:
             log.exception("rerouting handoff %s failed", handoff_id)
 
 
+def sweep_counts() -> dict:
+    """slawatch_drain's step: one sweep here and now, as counts."""
+    result = sweep()
+    return {"claimed": result.claimed, "escalations": result.escalations,
+            "errors": result.errors}
+
+
 def _enqueue_for(escalations: int) -> None:
     """One message for the whole batch: deliver_due fans the pending rows out to one
     delivery task each, in a worker, off the sweep's path (a publish per escalation was
     a quarter of a 1,000-row sweep)."""
-    from slawatch.escalation.tasks import deliver_due
+    from slawatch.escalation.tasks import deliver_due  # tasks imports this module
 
     if not escalations:
         return

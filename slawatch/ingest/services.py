@@ -60,7 +60,8 @@ def _enqueue_received(source, event_ids):
     """Start processing. With a shared cache (Redis) a burst of deliveries publishes one
     `process_inbox` task instead of one message each: publishing costs more than the rest
     of the request (docs/BENCHMARKS.md), and the inbox itself is the queue."""
-    from slawatch.ingest.tasks import process_received
+    from slawatch.ingest.tasks import process_received  # tasks imports this module
+
     try:
         if settings.SLAWATCH_INBOX_WAKE_DEBOUNCE:
             _wake()
@@ -76,7 +77,8 @@ INBOX_BATCH = 200  # rows a drain claims and applies in one transaction
 
 def _wake():
     """Publish one `process_inbox` unless one is already on its way."""
-    from slawatch.ingest.tasks import process_inbox
+    from slawatch.ingest.tasks import process_inbox  # tasks imports this module
+
     if cache.add(INBOX_WAKE_KEY, 1, timeout=INBOX_WAKE_SECONDS):
         process_inbox.delay()
 
@@ -103,7 +105,7 @@ def claim_fresh(limit: int = INBOX_BATCH, now: datetime | None = None) -> list[i
         # workers share a burst instead of one giving up.
 
 
-def drain_fresh(batch: int = INBOX_BATCH) -> dict:
+def process_fresh_events(batch: int = INBOX_BATCH) -> dict:
     """The `process_inbox` task: process every never-tried delivery, in arrival order,
     a batch at a time. A full batch asks for a helper (another `process_inbox`, one at a
     time through the wake-up key), so every worker process joins a large backlog."""
@@ -122,8 +124,8 @@ def drain_fresh(batch: int = INBOX_BATCH) -> dict:
 def _enqueue_helper():
     try:
         _wake()
-    except Exception:  # broker down: this drain goes on alone
-        log.warning("could not ask for a helper drain", exc_info=True)
+    except Exception:  # broker down: this worker goes on alone
+        log.warning("could not ask for a helper process_inbox task", exc_info=True)
 
 
 # --- processing -----------------------------------------------------------
@@ -266,7 +268,7 @@ def claim_due(now: datetime | None = None, limit: int = 500) -> list[int]:
     return pks
 
 
-def drain_inbox(now: datetime | None = None) -> dict:
+def process_due_events(now: datetime | None = None) -> dict:
     """slawatch_drain's step: process, here and now, every pending event that is due
     (never tried yet, or its retry time has come). Failures do not stop the run."""
     now = now or timezone.now()
@@ -286,7 +288,8 @@ def reprocess(queryset) -> int:
         next_attempt_at=now + timedelta(seconds=settings.SLAWATCH_INBOX_GRACE_SECONDS))
 
     def enqueue():
-        from slawatch.ingest.tasks import process_crm_events
+        from slawatch.ingest.tasks import process_crm_events  # tasks imports this module
+
         for start in range(0, len(pks), INBOX_BATCH):
             process_crm_events.delay(pks[start:start + INBOX_BATCH])
     transaction.on_commit(enqueue)

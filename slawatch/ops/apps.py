@@ -1,4 +1,7 @@
+from celery.signals import task_postrun, task_prerun
 from django.apps import AppConfig
+
+from slawatch.ops import context
 
 
 class OpsConfig(AppConfig):
@@ -6,10 +9,6 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self):
-        from celery.signals import task_postrun, task_prerun
-
-        from slawatch.ops import context
-
         # weak=False: the receivers are module functions, kept alive anyway; this
         # makes the intent explicit. dispatch_uid keeps a double ready() harmless.
         task_prerun.connect(context.on_task_prerun, weak=False, dispatch_uid="slawatch-task-id")

@@ -58,7 +58,7 @@ def test_hubspot_poll_pages_stores_and_applies_contacts(cast, settings):
     assert stored == 230
     assert PollCursor.objects.get(stream="hubspot:contacts").position.isoformat() == \
         "2024-06-10T13:50:00+00:00"  # iso(230): the newest seen
-    services.drain_inbox()
+    services.process_due_events()
     assert Lead.objects.filter(crm="hubspot").count() == 230
     assert Handoff.objects.filter(rep=cast.rep).count() == 230
 
@@ -130,7 +130,7 @@ def test_hubspot_engagements_give_exact_touch_times_once_with_webhook_property(c
         api.associations[("calls", "901")] = ["7"]
         api.associations[("emails", "902")] = ["7"]
         pollers.poll_hubspot(hubspot(api))
-    services.drain_inbox()
+    services.process_due_events()
     touches = [at.isoformat() for at in Touch.objects.order_by("at").values_list("at", flat=True)]
     # the call and notes_last_contacted are the same activity: counted once
     assert touches == ["2024-06-10T10:30:00+00:00", "2024-06-10T10:45:00+00:00"]
@@ -171,7 +171,7 @@ def test_salesforce_poll_follows_pages_refreshes_the_session_and_applies(cast):
     assert "SystemModstamp >= 2024-06-09T12:00:00Z" in soql  # first run: 24 h look-back
     assert PollCursor.objects.get(stream="salesforce:Lead").position.isoformat() == \
         "2024-06-10T11:05:00+00:00"
-    services.drain_inbox()
+    services.process_due_events()
     assert Handoff.objects.filter(rep=cast.rep, heat="hot").count() == 5
     met = Handoff.objects.get(lead__external_id="00QRO00000Lead0001")
     assert met.first_touched_at.isoformat() == "2024-06-10T11:10:00+00:00"
@@ -234,11 +234,11 @@ def test_webhook_and_poll_of_the_same_changes_count_once(cast, settings, client)
         headers = hubspot_headers("test-client-secret", "http://testserver/webhooks/hubspot/", body)
         assert client.post("/webhooks/hubspot/", data=body, content_type="application/json",
                            **headers).status_code == 200
-        services.drain_inbox()
+        services.process_due_events()
         # an unknown contact: its property change read the contact first
         assert [r["path"] for r in api.requests] == ["/crm/v3/objects/contacts/8"]
         pollers._poll_hubspot_contacts(hubspot(api), NOW)
-        services.drain_inbox()
+        services.process_due_events()
     lead = Lead.objects.get(crm="hubspot", external_id="8")
     assert lead.handoffs.count() == 1
     assert lead.touches.count() == 1
@@ -299,7 +299,7 @@ def test_the_admin_shows_how_far_the_first_sync_is(db, settings, admin_client):
         pollers._poll_hubspot_contacts(hubspot(api), NOW)
     cursor = PollCursor.objects.get(stream="hubspot:contacts")
     assert cursor.first_synced_at == NOW
-    services.drain_inbox()
+    services.process_due_events()
     page = admin_client.get("/admin/ingest/pollcursor/").content.decode()
     assert "done 2024-06-10" in page and "waiting to be processed" not in page
     # a later poll keeps the first sync's completion time
