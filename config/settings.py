@@ -132,7 +132,6 @@ if _test_db_name:
     _db["TEST"] = {"NAME": _test_db_name}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 
 # --- Redis, cache, Celery -------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -161,7 +160,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "slawatch"
 CELERY_TIMEZONE = "UTC"
-# Periodic tasks. Each capability adds its own entries (see slawatch/*/schedule.py).
+# Periodic tasks: each capability's entries are added further down in this file.
 CELERY_BEAT_SCHEDULE = {}
 
 # --- Auth, i18n, static ---------------------------------------------------

@@ -179,10 +179,6 @@ def add_business_time(cal: BusinessCalendar, start: datetime, delta: timedelta) 
     raise ClockError("unreachable")  # pragma: no cover - _spans_from raises first
 
 
-def add_business_minutes(cal: BusinessCalendar, start: datetime, minutes: float) -> datetime:
-    return add_business_time(cal, start, timedelta(minutes=minutes))
-
-
 def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
     """Open time in [start, end); zero when end is not after start."""
     start = _require_aware(start, "start")
@@ -202,10 +198,6 @@ def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime)
                 total += overlap
         day += timedelta(days=1)
     return total
-
-
-def business_minutes_between(cal: BusinessCalendar, start: datetime, end: datetime) -> float:
-    return business_time_between(cal, start, end).total_seconds() / 60
 
 
 class HolidaySet(Container[date]):

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from slawatch.access import roles
 from slawatch.leads.models import Handoff, Lead
 from slawatch.people.models import Person, Team
-from slawatch.quality.models import Commitment, DisputeComment, LeadFeedback, QualityDispute
+from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute
 
 EVERYTHING = "all"
 
@@ -109,13 +109,6 @@ def disputes_for(user, qs: QuerySet | None = None) -> QuerySet:
     if sees_everything(user):
         return qs
     return qs.filter(feedback__in=feedback_for(user).values("pk"))
-
-
-def comments_for(user, qs: QuerySet | None = None) -> QuerySet:
-    qs = DisputeComment.objects.all() if qs is None else qs
-    if sees_everything(user):
-        return qs
-    return qs.filter(dispute__in=disputes_for(user).values("pk"))
 
 
 def people_for(user, qs: QuerySet | None = None) -> QuerySet:

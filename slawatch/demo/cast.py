@@ -6,6 +6,7 @@ demo created.
 """
 
 from slawatch.leads.events import COLD, HOT, WARM
+from slawatch.leads.heat_rules import IGNORE
 
 CRM = "demo-crm"
 PASSWORD = "slawatch-demo"  # printed by make run; demo databases only
@@ -106,7 +107,7 @@ COUNTRIES = ["US", "CA", "DE", "FR", "GB", "ES"]
 # are cold whatever else they did; a demo request or a score of 80 or more is hot.
 DEFINITION = {
     "name": "Demo requests and high scores are hot; students are cold",
-    "default_heat": WARM, "crm_heat": "ignore",
+    "default_heat": WARM, "crm_heat": IGNORE,
     "rules": [
         {"heat": COLD, "when": [{"field": "email_domain", "op": "in",
                                    "value": STUDENT_DOMAINS}]},

@@ -23,7 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from django.conf import settings
@@ -594,11 +594,6 @@ def verdict(row):
             and row["conversion"] < settings.SLAWATCH_REPORT_CONVERSION_TARGET):
         reasons.append("low conversion")
     return "; ".join(reasons) or "on track"
-
-
-def default_range(now=None):
-    end = now or timezone.now()
-    return end - timedelta(days=30), end
 
 
 # --- money in the reporting currency: marketing economics and sales -------------------------
