@@ -31,8 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from slawatch.clock import add_business_time
-from slawatch.leads import derive
-from slawatch.leads import heat_rules, ladder
+from slawatch.leads import derive, heat_rules, ladder
 from slawatch.leads.events import OTHER, parse_instant
 
 

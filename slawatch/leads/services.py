@@ -15,8 +15,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from slawatch import bulksql
-from slawatch.leads import derive
-from slawatch.leads import incremental
+from slawatch.leads import derive, incremental
 from slawatch.leads.events import DomainEvent
 from slawatch.leads.signals import handoff_sla_changed
 from slawatch.leads.models import (
