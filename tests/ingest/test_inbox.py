@@ -10,6 +10,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
+from config.celery import app
 from slawatch.ingest import services, tasks
 from slawatch.ingest.adapters.common import InboxItem
 from slawatch.ingest.models import CrmEvent
@@ -150,7 +151,6 @@ def test_admin_lists_filters_and_reprocesses(admin_client, cast, settings):
 
 
 def test_beat_schedules_the_requeue_and_the_poll(settings):
-    from config.celery import app
     app.loader.import_default_modules()
     tasks_by_name = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     for name in ("slawatch.ingest.tasks.requeue_pending", "slawatch.ingest.tasks.poll_crms"):

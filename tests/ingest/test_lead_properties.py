@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 
+from config import env
 from slawatch.definitions import services as definitions
 from slawatch.ingest import pollers, services
 from slawatch.ingest.clients import HubSpotClient, SalesforceClient
@@ -43,7 +46,6 @@ def tiers(db):
 
 
 def _score_rule(field, minimum=80):
-    from django.contrib.auth import get_user_model
     superuser = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     with time_machine.travel(datetime(2024, 6, 1, tzinfo=UTC), tick=False):
         draft = definitions.definition_create(
@@ -159,9 +161,6 @@ def test_salesforce_poll_selects_and_captures_the_fields(sf_rep, capture, tiers)
 
 
 def test_a_field_name_that_is_not_an_identifier_stops_start_up(monkeypatch):
-    from django.core.exceptions import ImproperlyConfigured
-
-    from config import env
     monkeypatch.setenv("SALESFORCE_LEAD_FIELDS", "Country, Id FROM User--")
     with pytest.raises(ImproperlyConfigured, match="SALESFORCE_LEAD_FIELDS"):
         env.env_names("SALESFORCE_LEAD_FIELDS", r"[A-Za-z][A-Za-z0-9_]{0,99}", "a field")

@@ -1,5 +1,6 @@
 """Incremental polls against fake HubSpot and Salesforce APIs on 127.0.0.1."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -7,13 +8,14 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from slawatch.ingest import pollers, services
+from slawatch.ingest import pollers, services, tasks
 from slawatch.ingest.clients import CrmApiError, HubSpotClient, SalesforceClient
 from slawatch.ingest.models import CrmEvent, PollCursor
 from slawatch.leads.models import Handoff, Lead, Touch
 from slawatch.people.models import CrmIdentity
 from tests.factories import PolicyFactory
 from tests.ingest.fakes import FakeHubSpot, FakeSalesforce
+from tests.ingest.signing import hubspot_headers
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2024, 6, 10, 12, 0, tzinfo=UTC)
@@ -51,7 +53,6 @@ def test_hubspot_poll_pages_stores_and_applies_contacts(cast, settings):
         stored = pollers.poll_hubspot(hubspot(api))
     searches = [r for r in api.requests if r["path"] == "/crm/v3/objects/contacts/search"]
     assert len(searches) == 2  # 200 + 30
-    import json
     first = json.loads(searches[0]["body"])
     assert first["limit"] == 200 and first["sorts"][0]["propertyName"] == "lastmodifieddate"
     assert json.loads(searches[1]["body"])["after"] == "200"
@@ -86,7 +87,6 @@ def test_hubspot_poll_rewindows_before_the_10000_cap(db, monkeypatch):
     with FakeHubSpot() as api:
         api.search_data["contacts"] = [contact(n) for n in range(1, 12)]
         assert pollers._poll_hubspot_contacts(hubspot(api), NOW) == 11 + 1  # the edge record is re-read once
-    import json
     afters = [json.loads(r["body"]).get("after") for r in api.requests]
     assert None in afters[1:]  # a fresh query started from the newest seen time
     assert all(int(a or 0) + 2 <= 6 for a in afters)
@@ -107,7 +107,6 @@ def test_hubspot_poll_failing_midway_resumes_from_the_committed_cursor(db):
         assert CrmEvent.objects.count() == 200
         api.fail_search_after, api.requests[:] = None, []
         pollers._poll_hubspot_contacts(client, NOW)
-    import json
     resumed = json.loads(api.requests[0]["body"])["filterGroups"][0]["filters"][0]["value"]
     # from the cursor minus the 5-minute overlap, not from the beginning
     assert int(resumed) == int(datetime(2024, 6, 10, 13, 15, tzinfo=UTC).timestamp() * 1000)
@@ -204,7 +203,6 @@ def test_poll_command_polls_the_configured_crm(db, settings):
 
 @time_machine.travel(NOW, tick=False)
 def test_beat_poll_task_polls_every_configured_crm(db, settings):
-    from slawatch.ingest import tasks
     with FakeSalesforce() as sf, FakeHubSpot() as hs:
         sf.records["Lead"] = [sf_lead(1)]
         hs.search_data["contacts"] = [contact(1)]
@@ -217,9 +215,6 @@ def test_beat_poll_task_polls_every_configured_crm(db, settings):
 
 @time_machine.travel(NOW, tick=False)
 def test_webhook_and_poll_of_the_same_changes_count_once(cast, settings, client):
-    import json
-
-    from tests.ingest.signing import hubspot_headers
     PolicyFactory(heat="warm", first_touch_minutes=60)
     touched_ms = int((NOW - timedelta(minutes=50)).timestamp() * 1000)
     with FakeHubSpot() as api:
