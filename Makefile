@@ -35,5 +35,9 @@ test-postgres: venv
 check: venv
 	$(PY) manage.py check
 
+# The import contracts alone (.importlinter, docs/ARCHITECTURE.md); make test runs them first.
+lint: venv
+	$(VENV)/bin/lint-imports --no-cache
+
 clean:
 	rm -rf $(VENV) var staticfiles test-output db.sqlite3

@@ -63,25 +63,12 @@ def setup_django(url: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def _copy_sql(model, template_id: int, overrides: dict, source: str) -> str:
-    """INSERT every concrete column of `model`, from the template row unless overridden."""
-    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
-    values = [overrides.get(c, f"t.{c}") for c in columns]
-    return (f'INSERT INTO {model._meta.db_table} ({", ".join(columns)}) '
-            f'SELECT {", ".join(values)} FROM {model._meta.db_table} t, {source} '
-            f"WHERE t.id = {template_id}")
-
-
 def seed(n: int) -> None:
-    from django.db import connection, transaction
-
+    from bench.seed import clone_leads, copy_sql, numbered_leads, reseeding
     from slawatch.leads.models import Handoff, Lead
     from slawatch.people.models import Person, Team
 
-    t0 = time.perf_counter()
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("TRUNCATE leads_handoff, leads_lead, leads_milestone, leads_touch, "
-                    "leads_opportunity, leads_leadevent RESTART IDENTITY CASCADE")
+    with reseeding(f"{n:,} leads and handoffs") as cur:
         teams = Team.objects.bulk_create(
             [Team(name=f"Bench team {i}") for i in range(TEAMS)], ignore_conflicts=True)
         teams = list(Team.objects.filter(name__startswith="Bench team ").order_by("name"))
@@ -91,20 +78,13 @@ def seed(n: int) -> None:
         lead = Lead.objects.create(crm="bench", external_id="template", source="web")
         template = Handoff.objects.create(lead=lead, rep=reps[0], team=teams[0], heat="hot",
                                           handed_off_at=YEAR_START - timedelta(days=1))
-        cur.execute(_copy_sql(Lead, lead.id, {
-            "external_id": f"'{PREFIX}' || g",
+        clone_leads(cur, lead.id, n, PREFIX, {
             "source": "(ARRAY['web','event','partner','ads'])[1 + g % 4]",
             "campaign": "'c' || (g % 10)",
             "sourced_by": "CASE WHEN g % 3 = 0 THEN 'sales' ELSE 'marketing' END",
-        }, f"generate_series(1, {n}) g"))
-        cur.execute(_copy_sql(Handoff, template.id, _handoff_columns(n, reps),
-                              f"(SELECT id AS lead_id, CAST(substring(external_id FROM "
-                              f"{len(PREFIX) + 1}) AS bigint) AS g FROM leads_lead "
-                              f"WHERE external_id LIKE '{PREFIX}%%') s"))
-    with connection.cursor() as cur:
-        cur.execute("VACUUM ANALYZE leads_handoff")
-        cur.execute("VACUUM ANALYZE leads_lead")
-    print(f"seeded {n:,} leads and handoffs in {time.perf_counter() - t0:.1f} s")
+        })
+        cur.execute(copy_sql(Handoff, _handoff_columns(n, reps), numbered_leads(PREFIX),
+                             template.id))
 
 
 def _handoff_columns(n: int, reps) -> dict:

@@ -4,10 +4,18 @@
 a hot-lead policy (warn the rep at 50 %, manager at breach). `clone_handoffs()` copies
 one real handoff (made by apply_events, so every column is what slawatch writes) into
 N more with `INSERT … SELECT generate_series`, leads and milestones included.
+
+The benchmarks that seed a large range of their own (reports, what-if) share the loop:
+`reseeding()` empties the lead tables in one transaction and analyzes them afterwards,
+`copy_sql()` copies every concrete column of a template row (columns added later get
+their values from it), `clone_leads()` makes N numbered copies of a template lead and
+`numbered_leads()` is the source that gives each copy back with its number `g`.
 """
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from django.db import connection
@@ -49,6 +57,51 @@ def template_handoff(external_id: str, handed_off_at: datetime, crm="bench-crm",
         "lead": {"external_id": external_id, "name": "Template", "heat": "hot", "owner": owner}})
     apply_events([event])
     return Handoff.objects.get(lead__crm=crm, lead__external_id=external_id)
+
+
+LEAD_TABLES = ("leads_handoff", "leads_lead", "leads_milestone", "leads_touch",
+               "leads_opportunity", "leads_leadevent")
+
+
+@contextmanager
+def reseeding(label: str):
+    """Empties the lead tables and yields a cursor, all in one transaction; then analyzes
+    the tables (outside it: VACUUM cannot run in one) and prints how long seeding took."""
+    from django.db import transaction
+
+    t0 = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"TRUNCATE {', '.join(LEAD_TABLES)} RESTART IDENTITY CASCADE")
+        yield cur
+    with connection.cursor() as cur:
+        for table in LEAD_TABLES:
+            cur.execute(f"VACUUM ANALYZE {table}")
+    print(f"seeded {label} in {time.perf_counter() - t0:.1f} s")
+
+
+def copy_sql(model, overrides: dict, source: str, template_id: int | None = None) -> str:
+    """INSERT every concrete column of `model` for each row of `source`: the value in
+    `overrides` (SQL) where given, else the template row's (`t`, with `template_id`)."""
+    cols, exprs = _columns(model, overrides)
+    if template_id is None:
+        return f"INSERT INTO {model._meta.db_table} ({cols}) SELECT {exprs} FROM {source}"
+    return (f"INSERT INTO {model._meta.db_table} ({cols}) SELECT {exprs} FROM "
+            f"{model._meta.db_table} t, {source} WHERE t.id = {int(template_id)}")
+
+
+def clone_leads(cur, template_lead_id: int, n: int, prefix: str, overrides: dict = ()) -> None:
+    """N copies of the template lead, external ids `prefix` 1 … N; in `overrides`, `g`
+    is the copy's number."""
+    from slawatch.leads.models import Lead
+
+    cur.execute(copy_sql(Lead, {"external_id": f"'{prefix}' || g", **dict(overrides)},
+                         f"generate_series(1, {int(n)}) g", template_lead_id))
+
+
+def numbered_leads(prefix: str) -> str:
+    """SQL source `s` of the copies made by clone_leads: `s.lead_id` and their number `s.g`."""
+    return (f"(SELECT id AS lead_id, CAST(substring(external_id FROM {len(prefix) + 1}) "
+            f"AS bigint) AS g FROM leads_lead WHERE external_id LIKE '{prefix}%%') s")
 
 
 def _columns(model, overrides: dict) -> tuple[str, str]:

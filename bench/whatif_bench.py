@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import time
 from datetime import UTC, datetime, timedelta
@@ -72,18 +73,13 @@ def cast():
 
 
 def seed(n: int) -> None:
-    from django.db import connection, transaction
-
+    from bench.seed import clone_leads, copy_sql, numbered_leads, reseeding
     from slawatch.leads.events import DomainEvent
-    from slawatch.leads.models import Handoff, Lead, LeadEvent, Milestone, SlaPolicy
+    from slawatch.leads.models import Handoff, LeadEvent, Milestone, SlaPolicy
     from slawatch.leads.services import apply_events
-    from slawatch.people.models import CrmIdentity
+    from slawatch.people.models import CrmIdentity, Person
 
-    t0 = time.perf_counter()
-    with transaction.atomic():
-        with connection.cursor() as cur:
-            cur.execute("TRUNCATE leads_handoff, leads_lead, leads_milestone, leads_touch, "
-                        "leads_opportunity, leads_leadevent RESTART IDENTITY CASCADE")
+    with reseeding(f"{n:,} leads, handoffs and their events") as cur:
         cast()
         apply_events([DomainEvent.parse({
             "event_id": "tpl", "type": "lead.assigned", "occurred_at": START.isoformat(),
@@ -92,7 +88,6 @@ def seed(n: int) -> None:
         snapshots = json.dumps({p.heat: p.snapshot() for p in SlaPolicy.objects.all()})
         reps = dict(CrmIdentity.objects.filter(crm="bench").values_list("owner_id", "person_id"))
         rep_ids = ",".join(str(reps[f"rep-{i}"]) for i in range(REPS))
-        from slawatch.people.models import Person
         team_of = dict(Person.objects.values_list("pk", "team_id"))
         team_ids = ",".join(str(team_of[reps[f"rep-{i}"]]) for i in range(REPS))
         step = DAYS * 86400 / n
@@ -103,64 +98,45 @@ def seed(n: int) -> None:
         speed = f"(1 + ({g} * 104729) % 150)"  # minutes to the touch
         touched_at = f"({at} + {speed} * INTERVAL '1 minute')"
         iso = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"')"
-        leads = (f"(SELECT id AS lead_id, CAST(substring(external_id FROM {len(PREFIX) + 1}) "
-                 f"AS bigint) AS g FROM leads_lead WHERE external_id LIKE '{PREFIX}%%') s")
-        with connection.cursor() as cur:
-            cur.execute(_copy(Lead, template.lead_id, {"external_id": f"'{PREFIX}' || g"},
-                              f"generate_series(1, {n}) g"))
-            cur.execute(
-                f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, key, type, occurred_at, data, "
-                f"received_at) SELECT s.lead_id, 'bench:a' || {g}, 'lead.assigned', {at}, "
-                f"jsonb_build_object('lead', jsonb_build_object('owner', 'rep-' || ({g} % "
-                f"{REPS}), 'heat', {heat})), now() FROM {leads}")
-            cur.execute(
-                f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, key, type, occurred_at, data, "
-                f"received_at) SELECT s.lead_id, 'bench:t' || {g}, 'lead.touched', {touched_at}, "
-                f"jsonb_build_object('lead', '{{}}'::jsonb, 'touch', jsonb_build_object("
-                f"'kind', 'call', 'at', {iso.format(touched_at)}, 'by', 'rep-' || ({g} % "
-                f"{REPS}))), now() FROM {leads} WHERE {roll} < 90")
-            # Leads nobody touched are disqualified two days later, as sales teams do.
-            cur.execute(
-                f"INSERT INTO {LeadEvent._meta.db_table} (lead_id, key, type, occurred_at, data, "
-                f"received_at) SELECT s.lead_id, 'bench:d' || {g}, 'lead.disqualified', "
-                f"{at} + INTERVAL '2 days', '{{\"lead\": {{}}}}'::jsonb, now() FROM {leads} "
-                f"WHERE {roll} >= 90")
-            status = f"CASE WHEN {roll} >= 90 THEN 'breached' WHEN {speed} > 60 THEN " \
-                     f"'breached' ELSE 'met' END"
-            due = f"({at} + INTERVAL '30 minutes')"
-            cur.execute(_copy(Handoff, template.pk, {
-                "lead_id": "s.lead_id", "handed_off_at": at, "heat": heat, "status": status,
-                "rep_id": f"(ARRAY[{rep_ids}])[1 + {g} % {REPS}]",
-                "team_id": f"(ARRAY[{team_ids}])[1 + {g} % {REPS}]",
-                "policy_snapshots": f"'{snapshots}'::jsonb", "next_due_at": "NULL",
-                "first_touch_due_at": due,
-                "first_touched_at": f"CASE WHEN {roll} < 90 THEN {touched_at} END",
-                "closed_at": f"CASE WHEN {roll} >= 90 THEN {at} + INTERVAL '2 days' END",
-                "close_reason": f"CASE WHEN {roll} >= 90 THEN 'disqualified' ELSE '' END",
-                "breached_at": f"CASE WHEN {status} = 'breached' THEN {due} END"}, leads))
-            cur.execute(_copy(Milestone, None, {
-                "handoff_id": "h.id", "seq": "0", "kind": "'first_touch'",
-                "started_at": "h.handed_off_at", "due_at": "h.first_touch_due_at",
-                "met_at": "h.first_touched_at",
-                "breached_at": "h.breached_at", "acknowledged_at": "NULL",
-                "fired": "'{}'::jsonb"},
-                f"{Handoff._meta.db_table} h WHERE h.lead_id <> {template.lead_id}"))
-    with connection.cursor() as cur:
-        for table in ("leads_handoff", "leads_lead", "leads_leadevent", "leads_milestone"):
-            cur.execute(f"VACUUM ANALYZE {table}")
-    print(f"seeded {n:,} leads, handoffs and their events in {time.perf_counter() - t0:.1f} s")
-
-
-def _copy(model, template_id, overrides: dict, source: str) -> str:
-    """INSERT every concrete column of `model`, from the template row unless overridden."""
-    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
-    values = [overrides.get(c, f"t.{c}") for c in columns]
-    if template_id is None:
-        return (f'INSERT INTO {model._meta.db_table} ({", ".join(columns)}) '
-                f'SELECT {", ".join(values)} FROM {source}')
-    return (f'INSERT INTO {model._meta.db_table} ({", ".join(columns)}) '
-            f'SELECT {", ".join(values)} FROM {model._meta.db_table} t, {source} '
-            f"WHERE t.id = {template_id}")
+        leads = numbered_leads(PREFIX)
+        clone_leads(cur, template.lead_id, n, PREFIX)
+        cur.execute(copy_sql(LeadEvent, {
+            "lead_id": "s.lead_id", "key": f"'bench:a' || {g}", "type": "'lead.assigned'",
+            "occurred_at": at, "received_at": "now()",
+            "data": f"jsonb_build_object('lead', jsonb_build_object('owner', 'rep-' || ({g} % "
+                    f"{REPS}), 'heat', {heat}))"}, leads))
+        cur.execute(copy_sql(LeadEvent, {
+            "lead_id": "s.lead_id", "key": f"'bench:t' || {g}", "type": "'lead.touched'",
+            "occurred_at": touched_at, "received_at": "now()",
+            "data": f"jsonb_build_object('lead', '{{}}'::jsonb, 'touch', jsonb_build_object("
+                    f"'kind', 'call', 'at', {iso.format(touched_at)}, 'by', 'rep-' || ({g} % "
+                    f"{REPS})))"}, f"{leads} WHERE {roll} < 90"))
+        # Leads nobody touched are disqualified two days later, as sales teams do.
+        cur.execute(copy_sql(LeadEvent, {
+            "lead_id": "s.lead_id", "key": f"'bench:d' || {g}", "type": "'lead.disqualified'",
+            "occurred_at": f"{at} + INTERVAL '2 days'", "received_at": "now()",
+            "data": "'{\"lead\": {}}'::jsonb"}, f"{leads} WHERE {roll} >= 90"))
+        status = f"CASE WHEN {roll} >= 90 THEN 'breached' WHEN {speed} > 60 THEN " \
+                 f"'breached' ELSE 'met' END"
+        due = f"({at} + INTERVAL '30 minutes')"
+        cur.execute(copy_sql(Handoff, {
+            "lead_id": "s.lead_id", "handed_off_at": at, "heat": heat, "status": status,
+            "rep_id": f"(ARRAY[{rep_ids}])[1 + {g} % {REPS}]",
+            "team_id": f"(ARRAY[{team_ids}])[1 + {g} % {REPS}]",
+            "policy_snapshots": f"'{snapshots}'::jsonb", "next_due_at": "NULL",
+            "first_touch_due_at": due,
+            "first_touched_at": f"CASE WHEN {roll} < 90 THEN {touched_at} END",
+            "closed_at": f"CASE WHEN {roll} >= 90 THEN {at} + INTERVAL '2 days' END",
+            "close_reason": f"CASE WHEN {roll} >= 90 THEN 'disqualified' ELSE '' END",
+            "breached_at": f"CASE WHEN {status} = 'breached' THEN {due} END"}, leads,
+            template.pk))
+        cur.execute(copy_sql(Milestone, {
+            "handoff_id": "h.id", "seq": "0", "kind": "'first_touch'",
+            "started_at": "h.handed_off_at", "due_at": "h.first_touch_due_at",
+            "met_at": "h.first_touched_at",
+            "breached_at": "h.breached_at", "acknowledged_at": "NULL",
+            "fired": "'{}'::jsonb"},
+            f"{Handoff._meta.db_table} h WHERE h.lead_id <> {template.lead_id}"))
 
 
 def handoff_count() -> int:
@@ -194,7 +170,7 @@ def measure(repeat: int) -> None:
             times.append(time.perf_counter() - t0)
             cpu = time.process_time() - cpu0
         print(f"run {run + 1}: {times[-1]:.2f} s wall, {cpu:.2f} s CPU of this process, "
-              f"{len(queries)} queries")
+              f"{len(queries)} queries, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     totals = answer["totals"]
     print(f"what-if over {DAYS} days: {totals['actual']['handoffs']:,} handoffs replayed, "
           f"{len(answer['rows'])} rows")

@@ -268,6 +268,7 @@ REST_FRAMEWORK = {
 }
 SLAWATCH_API_THROTTLE_ANON = env_rate("SLAWATCH_API_THROTTLE_ANON", "60/minute")
 SLAWATCH_API_THROTTLE_USER = env_rate("SLAWATCH_API_THROTTLE_USER", "1200/minute")
+SLAWATCH_API_THROTTLE_WHATIF = env_rate("SLAWATCH_API_THROTTLE_WHATIF", "20/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "slawatch API",
     "DESCRIPTION": "Lead-handoff SLA monitoring: people, policies, handoffs, feedback, reports.",
@@ -307,6 +308,10 @@ SLAWATCH_REPORT_CONVERSION_MIN_HANDOFFS = env_int(
 SLAWATCH_REPORTING_CURRENCY = env_currency("SLAWATCH_REPORTING_CURRENCY", "USD")
 SLAWATCH_CLV_GROSS_MARGIN = env_decimal("SLAWATCH_CLV_GROSS_MARGIN", "1", above=0, maximum=1)
 SLAWATCH_CLV_LIFETIME_YEARS = env_decimal("SLAWATCH_CLV_LIFETIME_YEARS", "1", above=0)
+# What-if (docs/WHATIF.md): one request replays at most this many handoffs, for at most
+# this many seconds (below gunicorn's 30 s worker timeout), else a 400 says to narrow it.
+SLAWATCH_WHATIF_MAX_HANDOFFS = env_int("SLAWATCH_WHATIF_MAX_HANDOFFS", 100_000, minimum=1)
+SLAWATCH_WHATIF_SECONDS = env_int("SLAWATCH_WHATIF_SECONDS", 25, minimum=1)
 # Escalation (docs/ESCALATION.md): a step found more than this late is recorded as
 # skipped, not sent (a backfilled lead must not page anyone about last week).
 SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES = env_int(

@@ -31,4 +31,4 @@ SLAWATCH_INBOX_WAKE_DEBOUNCE = False
 SLAWATCH_OUTBOUND_ALLOWED_HOSTS = ("127.0.0.1",)
 # One process runs thousands of requests as a handful of users; the throttle tests set
 # their own rates (tests/api/test_throttling.py).
-SLAWATCH_API_THROTTLE_ANON = SLAWATCH_API_THROTTLE_USER = None
+SLAWATCH_API_THROTTLE_ANON = SLAWATCH_API_THROTTLE_USER = SLAWATCH_API_THROTTLE_WHATIF = None

@@ -7,6 +7,11 @@ cd "$ROOT"
 PY="$ROOT/.venv/bin/python"
 WHICH=${1:-both}
 
+# The import contracts first (.importlinter, docs/ARCHITECTURE.md): a module that imports
+# across a layer fails the run before any test starts.
+echo "=== import contracts ==="
+"$ROOT/.venv/bin/lint-imports" --no-cache || { echo "import contracts broken" >&2; exit 1; }
+
 bash scripts/services.sh start || { echo "could not start test services" >&2; exit 1; }
 trap 'bash scripts/services.sh stop' EXIT
 eval "$(bash scripts/services.sh env)"

@@ -356,3 +356,70 @@ def test_business_time_between_is_additive_over_a_split_point(cal, start, first,
     split, end = start + first, start + first + second
     assert business_time_between(cal, start, end) == \
         business_time_between(cal, start, split) + business_time_between(cal, split, end)
+
+
+# --- the open-time index against a walk over the days -----------------------------------
+# The clock answers from an index of open spans with their accumulated open time (built
+# lazily, grown and rebuilt as instants further away are asked about). These walk the
+# calendar's days one by one, the plain definition, and must give the same instants.
+
+def _walked_open_time(cal, start, end):
+    total, day = timedelta(0), start.astimezone(cal.zone).date() - timedelta(days=1)
+    while day <= end.astimezone(cal.zone).date() + timedelta(days=1):
+        for span_start, span_end in cal.open_spans(day):
+            total += max(timedelta(0), min(span_end, end) - max(span_start, start))
+        day += timedelta(days=1)
+    return total
+
+
+def _walked_addition(cal, start, delta):
+    if delta == timedelta(0):
+        return start
+    day = start.astimezone(cal.zone).date() - timedelta(days=1)
+    while True:
+        for span_start, span_end in cal.open_spans(day):
+            if span_end <= start:
+                continue
+            available = span_end - max(span_start, start)
+            if delta <= available:
+                return max(span_start, start) + delta
+            delta -= available
+        day += timedelta(days=1)
+
+
+seconds = st.integers(min_value=0, max_value=5 * 24 * 3600).map(lambda s: timedelta(seconds=s))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cal=calendars(), asked=st.lists(st.tuples(instants, seconds), min_size=1, max_size=6))
+def test_indexed_clock_equals_a_walk_over_the_days_whatever_was_asked_before(cal, asked):
+    # One calendar asked in turn about instants months apart, earlier and later than
+    # before: the index is extended and rebuilt, the answers never change.
+    for start, delta in asked:
+        end = add_business_time(cal, start, delta)
+        assert end == _walked_addition(cal, start, delta)
+        assert business_time_between(cal, start, start + delta) == \
+            _walked_open_time(cal, start, start + delta)
+
+
+def test_an_addition_running_past_the_index_continues_into_later_days():
+    cal = BusinessCalendar.from_spec("Europe/Berlin", weekdays())
+    start = utc("2026-03-02 10:00")
+    assert business_time_between(cal, start, start + timedelta(hours=1)) == timedelta(hours=1)
+    # 400 business days of 8 hours: far past the days indexed for the first question.
+    end = add_business_time(cal, start, timedelta(hours=8 * 400))
+    assert end == _walked_addition(cal, start, timedelta(hours=8 * 400))
+    assert business_time_between(cal, start, end) == timedelta(hours=8 * 400)
+
+
+def test_an_instant_years_away_gets_its_own_index_and_the_same_answers():
+    cal = BusinessCalendar.from_spec("Europe/Berlin", weekdays(), frozenset())
+    asked = [utc("2026-03-02 10:00"), utc("1990-10-01 08:00"), utc("2026-03-27 16:00"),
+             utc("2031-06-30 23:00")]
+    for start in asked + asked:
+        for delta in (timedelta(minutes=45), timedelta(hours=30)):
+            assert add_business_time(cal, start, delta) == _walked_addition(cal, start, delta)
+            assert business_time_between(cal, start, start + delta) == \
+                _walked_open_time(cal, start, start + delta)
+    index = cal._index["index"]
+    assert index.last - index.first < 3 * 366  # never one index over the 41 years between

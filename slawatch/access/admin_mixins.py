@@ -1,14 +1,19 @@
-"""Admin building blocks for role scoping, shared by the leads, people and quality admins.
+"""Admin building blocks shared by the apps' admins.
 
 `ScopedAdminMixin` narrows a ModelAdmin's rows with a selector from scoping.py and
 answers 404 (not a redirect, not a 500) for a row outside the user's scope, on
 every per-object admin page, including the history pages.
+
+`PageAdmin` is an admin index entry that is really a page (the SLA board, the reports
+dashboard, what-if): the model has no rows, nothing can be added, changed or deleted,
+and its list URL shows the page.
 """
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django.urls import path
 
 from slawatch.leads.models import Handoff, HandoffStatus
 from slawatch.quality.models import DisputeOutcome, QualityDispute
@@ -97,3 +102,35 @@ class HandoffDisputedFilter(DisputedFilter):
 
 class FeedbackDisputedFilter(DisputedFilter):
     lead_path = "lead_id"
+
+
+class PageAdmin(admin.ModelAdmin):
+    """Set `page_view`, the view shown at the entry's list URL (a staticmethod for a plain
+    view function), and optionally `visible_to`, (user) -> bool, who sees the entry and
+    may open the page; without it Django's model permissions decide."""
+
+    page_view = None
+    visible_to = None
+
+    def has_module_permission(self, request):
+        if self.visible_to is None:
+            return super().has_module_permission(request)
+        return self.visible_to(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        if self.visible_to is None:
+            return super().has_view_permission(request, obj)
+        return self.visible_to(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        return [path("", self.admin_site.admin_view(self.page_view), name=name)]

@@ -3,11 +3,13 @@
 Off unless OIDC_RP_CLIENT_ID is set (docs/CONFIGURATION.md). The provider's endpoints come
 from its discovery document (OIDC_OP_DISCOVERY_URL, read once per process) unless set one
 by one. Who may sign in is decided by slawatch's people, not by the provider:
-- the e-mail the provider vouches for must belong to exactly one person, who is active;
+- the provider must vouch for the e-mail (`email_verified: true`; a missing claim is not
+  enough), and it must belong to exactly one person, who is active;
 - the first sign-in links that person to a Django user (theirs, the user with that e-mail,
   or a new one without a usable password), and the role-group signal puts the user in the
   group of the person's role;
-- a deactivated person (or a deactivated user) cannot sign in.
+- a deactivated person (or a deactivated user) cannot sign in, nor can a person whose
+  linked login carries another e-mail (or none, when it is a superuser).
 Local passwords keep working: ModelBackend stays first in AUTHENTICATION_BACKENDS.
 """
 
@@ -79,10 +81,22 @@ def oidc_user_link(*, email: str) -> object | None:
             user = users.create_user(username=_free_username(email), email=email)
             user.set_unusable_password()
             user.save(update_fields=["password"])
+        if not _owns(user, email):
+            log.info("OIDC sign-in refused: the person's login carries another e-mail")
+            return None
         if person.user_id != user.pk:
             person.user = user
             person.save(update_fields=["user"])  # the role-group signal runs on this save
     return user if user.is_active else None
+
+
+def _owns(user, email: str) -> bool:
+    """Whether the provider's vouching for `email` may open `user`: the account carries
+    that e-mail, or none at all and grants no superuser rights. A person pointed (by whoever
+    may set Person.user) at another account, a superuser's say, does not open it."""
+    if user.email:
+        return user.email.lower() == email.lower()
+    return not user.is_superuser
 
 
 def _free_username(email: str) -> str:
@@ -111,10 +125,18 @@ class PersonOIDCBackend(OIDCAuthenticationBackend):
     def get_or_create_user(self, access_token, id_token, payload):
         claims = self.get_userinfo(access_token, id_token, payload)
         email = claims.get("email")
-        if not email or claims.get("email_verified") is False:
+        if not email or not email_verified(claims):
             log.info("OIDC sign-in refused: the provider gave no verified e-mail")
             return None
         return oidc_user_link(email=email)
+
+
+def email_verified(claims: dict) -> bool:
+    """Only an explicit `email_verified: true` (some providers send the string "true"):
+    a missing claim is unverified, since many providers let a user type any e-mail into
+    their profile."""
+    value = claims.get("email_verified")
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 class _Enabled:

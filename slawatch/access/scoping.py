@@ -14,7 +14,7 @@ from functools import partial
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from slawatch.access import roles
-from slawatch.leads.models import Handoff, Lead
+from slawatch.leads.models import Handoff, Lead, SlaPolicy
 from slawatch.people.models import Person, Team
 from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute
 
@@ -56,6 +56,12 @@ def _compute_scope(user) -> Scope:
 
 def person_of(user) -> Person | None:
     return scope_of(user).person
+
+
+def gives_feedback(user) -> bool:
+    """Whether the user gives verdicts on leads (a rep: a person and the add permission);
+    the lead page, the home page's one click and feedback/ all ask this."""
+    return person_of(user) is not None and user.has_perm("quality.add_leadfeedback")
 
 
 def actor_name(user) -> str:
@@ -122,6 +128,19 @@ def people_for(user, qs: QuerySet | None = None) -> QuerySet:
     if scope.role == roles.REP:
         return qs.filter(pk=scope.person.pk)
     return qs.none()
+
+
+def policies_for(user, qs: QuerySet | None = None) -> QuerySet:
+    """SLA policies a user may read where a page shows one without the view permission
+    (the what-if page): the defaults and a manager's own teams'; everything for who sees
+    everything."""
+    qs = SlaPolicy.objects.all() if qs is None else qs
+    scope = scope_of(user)
+    if scope.role == EVERYTHING:
+        return qs
+    if scope.role == roles.MANAGER:
+        return qs.filter(Q(team__isnull=True) | Q(team_id__in=scope.team_ids))
+    return qs.filter(team__isnull=True)
 
 
 def lead_rows_for(user, qs: QuerySet) -> QuerySet:

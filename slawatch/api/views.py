@@ -146,6 +146,9 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
     def reassign(self, request, pk=None):
         handoff = self._allowed(request, handoff_rules.REASSIGN)
         params = s.ReassignSerializer(data=request.data)
+        # A person outside the caller's people/ does not exist for them: the refusal
+        # below names the person and says what they are.
+        params.fields["to"].queryset = scoping.people_for(request.user)
         params.is_valid(raise_exception=True)
         try:
             to = handoff_reassign(handoff=handoff, to=params.validated_data.get("to"),

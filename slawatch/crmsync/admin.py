@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from slawatch.crmsync.models import CrmOwner, CrmWrite, OwnerState, WriteStatus
 from slawatch.crmsync.owners import person_create_from_owner
 from slawatch.crmsync.outbox import crm_writes_retry
+from slawatch.leads.owners import OwnerIdTaken
 
 
 @admin.register(CrmWrite)
@@ -43,10 +44,23 @@ class CrmOwnerAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_create_person_permission(self, request):
+        """Creating people with CRM ids is configuring people (RevOps), not only keeping
+        this list: change here and the people permissions the action uses."""
+        user = request.user
+        return self.has_change_permission(request) and all(
+            user.has_perm(p) for p in ("people.add_person", "people.change_person",
+                                       "people.add_crmidentity"))
+
     @admin.action(description="Create a person (rep) for each selected unmatched owner",
-                  permissions=["change"])
+                  permissions=["create_person"])
     def create_person(self, request, queryset):
-        created = [person_create_from_owner(owner=owner)
-                   for owner in queryset.filter(state=OwnerState.UNMATCHED)]
+        created = []
+        for owner in queryset.filter(state=OwnerState.UNMATCHED):
+            try:  # each owner all or nothing (the service's transaction)
+                created.append(person_create_from_owner(owner=owner))
+            except OwnerIdTaken as exc:  # given to someone since the sync
+                self.message_user(request, f"{owner} ({owner.owner_id}): no person created: "
+                                  + " ".join(exc.messages), messages.ERROR)
         self.message_user(request, f"{len(created)} person(s) created: "
                           + ", ".join(p.name for p in created), messages.SUCCESS)

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from slawatch.crmsync.models import CrmOwner, OwnerState
-from slawatch.ingest.clients import ApiClient, HubSpotClient, SalesforceClient, _json_or_error
+from slawatch.ingest.clients import ApiClient, HubSpotClient, SalesforceClient, json_or_error
+from slawatch.ingest.services import salesforce_client
 from slawatch.leads.owners import OwnerIdTaken, person_set_crm_ids
 from slawatch.people.models import CrmIdentity, Person, Role
 
@@ -36,7 +37,7 @@ def hubspot_owners(client: HubSpotClient):
     after = None
     while True:
         params = {"limit": 100, **({"after": after} if after else {})}
-        page = _json_or_error(client.request("GET", "/crm/v3/owners", params=params),
+        page = json_or_error(client.request("GET", "/crm/v3/owners", params=params),
                               "HubSpot owners")
         for row in page.get("results", []):
             if not row.get("archived"):
@@ -63,7 +64,7 @@ class PipedriveClient(ApiClient):
 
 
 def pipedrive_owners(client: PipedriveClient):
-    page = _json_or_error(client.request("GET", "/api/v1/users"), "Pipedrive users")
+    page = json_or_error(client.request("GET", "/api/v1/users"), "Pipedrive users")
     for row in page.get("data") or []:
         if row.get("active_flag", True):
             yield Owner(str(row["id"]), row.get("email") or "", row.get("name") or "")
@@ -74,14 +75,7 @@ def configured_readers() -> dict:
     if settings.HUBSPOT_ACCESS_TOKEN:
         client = HubSpotClient(settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN)
         readers["hubspot"] = lambda c=client: hubspot_owners(c)
-    if settings.SALESFORCE_INSTANCE_URL and (settings.SALESFORCE_ACCESS_TOKEN
-                                             or settings.SALESFORCE_REFRESH_TOKEN):
-        client = SalesforceClient(
-            settings.SALESFORCE_INSTANCE_URL, access_token=settings.SALESFORCE_ACCESS_TOKEN,
-            client_id=settings.SALESFORCE_CLIENT_ID,
-            client_secret=settings.SALESFORCE_CLIENT_SECRET,
-            refresh_token=settings.SALESFORCE_REFRESH_TOKEN,
-            login_url=settings.SALESFORCE_LOGIN_URL, api_version=settings.SALESFORCE_API_VERSION)
+    if client := salesforce_client():
         readers["salesforce"] = lambda c=client: salesforce_owners(c)
     if settings.PIPEDRIVE_API_TOKEN:
         client = PipedriveClient(settings.PIPEDRIVE_API_BASE, settings.PIPEDRIVE_API_TOKEN)

@@ -16,7 +16,8 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-from slawatch.ingest.clients import TIMEOUT, CrmApiError, SalesforceClient, _error_code
+from slawatch.ingest.clients import TIMEOUT, CrmApiError, SalesforceClient, error_code
+from slawatch.ingest.services import salesforce_client
 from slawatch.retry import retry_after_seconds
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
@@ -126,7 +127,7 @@ class SalesforceWriter(Writer):
                 self.client.refresh()
             response = self.session.request(method, url, json=body, timeout=TIMEOUT,
                                             headers=self.headers())
-            if response.status_code == 401 and _error_code(response) == "INVALID_SESSION_ID" \
+            if response.status_code == 401 and error_code(response) == "INVALID_SESSION_ID" \
                     and self.client.can_refresh():
                 self.client.refresh()
                 response = self.session.request(method, url, json=body, timeout=TIMEOUT,
@@ -209,14 +210,8 @@ def writer_for(crm: str) -> Writer | None:
     """The configured writer for `crm`, or None when slawatch has no credentials for it."""
     if crm == "hubspot" and settings.HUBSPOT_ACCESS_TOKEN:
         return HubSpotWriter(settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN)
-    if crm == "salesforce" and settings.SALESFORCE_INSTANCE_URL and (
-            settings.SALESFORCE_ACCESS_TOKEN or settings.SALESFORCE_REFRESH_TOKEN):
-        return SalesforceWriter(SalesforceClient(
-            settings.SALESFORCE_INSTANCE_URL, access_token=settings.SALESFORCE_ACCESS_TOKEN,
-            client_id=settings.SALESFORCE_CLIENT_ID,
-            client_secret=settings.SALESFORCE_CLIENT_SECRET,
-            refresh_token=settings.SALESFORCE_REFRESH_TOKEN,
-            login_url=settings.SALESFORCE_LOGIN_URL, api_version=settings.SALESFORCE_API_VERSION))
+    if crm == "salesforce" and (client := salesforce_client()):
+        return SalesforceWriter(client)
     if crm == "pipedrive" and settings.PIPEDRIVE_API_TOKEN:
         return PipedriveWriter(settings.PIPEDRIVE_API_BASE, settings.PIPEDRIVE_API_TOKEN)
     return None

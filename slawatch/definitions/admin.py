@@ -2,6 +2,7 @@
 version, a preview over the last 90 days of stored leads, and approve buttons by role."""
 
 import json
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,6 +11,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from slawatch.access import scoping
 from slawatch.definitions import selectors, services
 from slawatch.definitions.models import DefinitionApproval, LeadDefinition, Status, side_of
 from slawatch.leads import heat_rules
@@ -125,7 +127,7 @@ class LeadDefinitionAdmin(SimpleHistoryAdmin):
         definition = self.get_object(request, object_id)
         extra = {}
         if definition is not None:
-            preview = self._preview(definition)
+            preview = self._preview(definition, request.user)
             extra = {"preview": preview,
                      "preview_rules": preview.rule_rows(definition) if preview else [],"diff": selectors.diff_against_active(definition),
                      "active": selectors.active_definition(),
@@ -135,9 +137,10 @@ class LeadDefinitionAdmin(SimpleHistoryAdmin):
                                    {**(extra_context or {}), **extra})
 
     @staticmethod
-    def _preview(definition):
+    def _preview(definition, user):
+        visible = None if scoping.sees_everything(user) else partial(scoping.leads_for, user)
         try:
-            return selectors.preview(definition)
+            return selectors.preview(definition, visible=visible)
         except heat_rules.RuleError:
             return None  # rules stored before validation tightened: the form says why
 

@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from slawatch.api.serializers import django_errors
-from slawatch.api.views import Conflict, ModelPermissions
+from slawatch.api.views import Conflict, ViewModelPermissions
 from slawatch.definitions import services
 from slawatch.definitions.models import DefinitionApproval, LeadDefinition, Status
 from slawatch.leads import heat_rules
@@ -76,7 +76,8 @@ def _call(service, **kwargs):
 class DefinitionViewSet(viewsets.ModelViewSet):
     queryset = LeadDefinition.objects.prefetch_related("approvals__person")
     serializer_class = DefinitionSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
+    # Reads need view_leaddefinition (the four roles), like the other configuration.
+    permission_classes = [permissions.IsAuthenticated, ViewModelPermissions]
     filterset_fields = ["status", "version"]
 
     def perform_destroy(self, instance):

@@ -100,11 +100,16 @@ class Preview:
                  "change": self.would[heat] - self.was[heat]} for heat in HEATS]
 
 
-def preview(definition: LeadDefinition, *, days: int = PREVIEW_DAYS, now=None) -> Preview:
+def preview(definition: LeadDefinition, *, days: int = PREVIEW_DAYS, now=None,
+            visible=None) -> Preview:
     """How the leads first seen in the last `days` days would be tiered under `definition`
     against how they are now (their stored heat, else the default heat), from the stored
     leads and their properties. The CRM's own heat is used only when the definition
-    prefers it."""
+    prefers it.
+
+    The counts cover every lead (the definition is company-wide); the sample leads, which
+    name and link a lead, are taken only from `visible(leads)` (a row scope such as
+    `partial(scoping.leads_for, user)`; None: every lead)."""
     now = now or timezone.now()
     result = Preview(start=now - timedelta(days=days))
     rules = heat_rules.validate_rules(definition.rules)
@@ -113,6 +118,7 @@ def preview(definition: LeadDefinition, *, days: int = PREVIEW_DAYS, now=None) -
         Q(seen__gte=result.start) & Q(seen__lt=now)).only(
         "id", "crm", "external_id", "name", "email", "source", "campaign", "score", "heat",
         "crm_heat", "properties").order_by("-seen", "pk")
+    shown = None if visible is None else set(visible(leads).values_list("pk", flat=True))
     for lead in leads.iterator(chunk_size=2000):
         fields = heat_rules.lead_fields(source=lead.source, campaign=lead.campaign,
                                         score=lead.score, email=lead.email,
@@ -130,6 +136,6 @@ def preview(definition: LeadDefinition, *, days: int = PREVIEW_DAYS, now=None) -
         result.moved[(was, would)] += 1
         result.by_rule[index] += 1
         samples = result.samples.setdefault(index, [])
-        if len(samples) < SAMPLES_PER_RULE:
+        if len(samples) < SAMPLES_PER_RULE and (shown is None or lead.pk in shown):
             samples.append(lead)
     return result

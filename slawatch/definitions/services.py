@@ -28,9 +28,9 @@ from slawatch.definitions.models import (
     side_of,
 )
 from slawatch.definitions.selectors import awaited_sides
-from slawatch.escalation.models import Channel, Escalation, EscalationKind, person_recipient
+from slawatch.escalation.models import Escalation, EscalationKind
+from slawatch.escalation.services import notify_people
 from slawatch.people.models import Person, Role
-from slawatch.tasking import enqueue_each_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,16 @@ def frozen_error(definition):
     return DefinitionFrozen(
         f"{definition} is {definition.get_status_display().lower()}: its rules are frozen. "
         "Draft a new version (a new definition) instead.")
+
+
+def _draft_locked(definition, done: str) -> LeadDefinition:
+    """The definition's row, locked until the transaction ends; DefinitionFrozen unless
+    it is still a draft (`done`: what only a draft can be)."""
+    current = LeadDefinition.objects.select_for_update().get(pk=definition.pk)
+    if current.status != Status.DRAFT:
+        raise DefinitionFrozen(f"{current} is {current.get_status_display().lower()}; "
+                               f"only a draft can be {done}")
+    return current
 
 
 def definition_create(*, by=None, notify: bool = True, **fields) -> LeadDefinition:
@@ -98,10 +108,7 @@ def definition_approve(*, definition: LeadDefinition, user, now: datetime | None
             "role (marketing, revops) may approve a lead definition; this login has no such "
             "person")
     with transaction.atomic():
-        current = LeadDefinition.objects.select_for_update().get(pk=definition.pk)
-        if current.status != Status.DRAFT:
-            raise DefinitionFrozen(f"{current} is {current.get_status_display().lower()}; "
-                                   "only a draft can be approved")
+        current = _draft_locked(definition, "approved")
         if not current.approvals.filter(person=person, withdrawn_at__isnull=True).exists():
             DefinitionApproval.objects.create(definition=current, person=person, side=side,
                                               approved_at=now or timezone.now())
@@ -120,10 +127,7 @@ def definition_activate(*, definition: LeadDefinition, user,
         raise PermissionDenied("only a superuser may activate a definition without both "
                                "approvals; others approve it")
     with transaction.atomic():
-        current = LeadDefinition.objects.select_for_update().get(pk=definition.pk)
-        if current.status != Status.DRAFT:
-            raise DefinitionFrozen(f"{current} is {current.get_status_display().lower()}; "
-                                   "only a draft can be activated")
+        current = _draft_locked(definition, "activated")
         return _activate(current, user=user, alone=bool(awaited_sides(current)), now=now)
 
 
@@ -167,24 +171,8 @@ def awaited_people(definition: LeadDefinition) -> list[Person]:
 def notify_awaited(definition: LeadDefinition, *, what: str) -> list[Escalation]:
     """One notice per person whose side has not approved yet (Slack when they have a Slack
     id, else email), written to the outbox in the caller's transaction."""
-    rows = []
-    for person in awaited_people(definition):
-        channel = Channel.SLACK if person.slack_user_id else Channel.EMAIL
-        if channel == Channel.EMAIL and not person.email:
-            log.warning("definition %s: %s has neither Slack nor email; not told",
-                        definition.pk, person.pk)
-            continue
-        rows.append(Escalation(kind=EscalationKind.DEFINITION, handoff=None,
-                               recipient=person_recipient(person),
-                               recipient_person=person, channel=channel,
-                               next_attempt_at=timezone.now(),
-                               payload=_payload(definition, what)))
-    rows = Escalation.objects.bulk_create(rows)
-    # best effort after commit: a broker hiccup must not fail the request (rows wait in
-    # the outbox for the periodic delivery pass)
-    enqueue_each_on_commit("slawatch.escalation.tasks.deliver_escalation",
-                           [row.pk for row in rows if row.pk is not None])
-    return rows
+    return notify_people(awaited_people(definition), kind=EscalationKind.DEFINITION,
+                         payload=_payload(definition, what), about=f"definition {definition.pk}")
 
 
 def _payload(definition, what):

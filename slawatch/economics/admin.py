@@ -43,8 +43,9 @@ class CsvImportAdmin(admin.ModelAdmin):
         errors, result = [], None
         if request.method == "POST" and form.is_valid():
             try:
-                result = type(self).importer(data=form.cleaned_data["file"].read(),
-                                             dry_run=form.cleaned_data["dry_run"])
+                result = type(self).importer(
+                    data=services.read_upload(form.cleaned_data["file"]),
+                    dry_run=form.cleaned_data["dry_run"])
             except services.SheetError as exc:
                 errors = exc.errors
             else:

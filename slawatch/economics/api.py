@@ -44,7 +44,12 @@ class CSVParser(BaseParser):
     media_type = "text/csv"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read()
+        limit = services.max_import_bytes()
+        if stream is None:
+            return b""
+        data = stream.read() if limit is None else stream.read(limit + 1)
+        services.check_import_size(len(data))  # a body sent without a Content-Length
+        return data
 
 
 @extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-11"})
@@ -139,22 +144,35 @@ class ImportMixin:
 
     def import_csv(self, request):
         dry_run = _flag(request.query_params.get("dry_run", ""))
-        data = request.data
-        if not isinstance(data, bytes) and request.content_type.startswith("text/csv"):
-            data = b""  # DRF parses no empty body: the sheet reader says it is empty
-        if not isinstance(data, bytes):
-            upload = data.get("file")
-            if upload is None:
-                raise ParseError({"error": "send the CSV as a text/csv body or as a multipart "
-                                           "field named 'file'"})
-            data = upload.read()
         try:
-            result = type(self).importer(data=data, dry_run=dry_run)
+            result = type(self).importer(data=self._body(request), dry_run=dry_run)
+        except services.ImportTooLarge as exc:
+            return Response({"error": exc.errors[0], "errors": exc.errors},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         except services.SheetError as exc:
             return Response({"error": f"nothing was stored: {len(exc.errors)} problem"
                                       f"{'s' * (len(exc.errors) != 1)} in the file",
                              "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(result.as_dict())
+
+    @staticmethod
+    def _body(request) -> bytes:
+        """The CSV's bytes; over the import limit is refused before the body is read."""
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        services.check_import_size(length)
+        data = request.data
+        if not isinstance(data, bytes) and request.content_type.startswith("text/csv"):
+            return b""  # DRF parses no empty body: the sheet reader says it is empty
+        if isinstance(data, bytes):
+            return data
+        upload = data.get("file")
+        if upload is None:
+            raise ParseError({"error": "send the CSV as a text/csv body or as a multipart "
+                                       "field named 'file'"})
+        return services.read_upload(upload)
 
 
 def _flag(text):

@@ -4,12 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from slawatch.economics import money, sheets
 from slawatch.economics.models import Spend, Visits
 
 SheetError = sheets.SheetError
+
+
+class ImportTooLarge(SheetError):
+    """The file is over the size an import reads (answered 413 by the API)."""
+
+
+def max_import_bytes() -> int:
+    """The largest CSV an import reads: Django's own request body limit
+    (DATA_UPLOAD_MAX_MEMORY_SIZE), which DRF does not apply to a body it streams."""
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+def check_import_size(size: int) -> None:
+    limit = max_import_bytes()
+    if limit is not None and size > limit:
+        raise ImportTooLarge([f"the file is larger than {limit} bytes: split it into "
+                              "smaller imports"])
+
+
+def read_upload(upload) -> bytes:
+    """An uploaded file's bytes, refused by its size before it is read into memory."""
+    check_import_size(upload.size or 0)
+    return upload.read()
 
 
 @dataclass
@@ -46,14 +71,33 @@ def spend_import(*, data: bytes | str, dry_run: bool = False) -> ImportResult:
 
     A row for a month, source, campaign and category already stored replaces that figure.
     """
-    rows = sheets.SPEND.read(data)
+    check_import_size(len(data))
+    rows = _checked(Spend, sheets.SPEND.read(data))
     return _store(Spend, "spend", rows, dry_run, ("amount", "currency"), _spend_was)
 
 
 def visits_import(*, data: bytes | str, dry_run: bool = False) -> ImportResult:
     """Store every row of a visits CSV (month, source, visits), or nothing."""
-    rows = sheets.VISITS.read(data)
+    check_import_size(len(data))
+    rows = _checked(Visits, sheets.VISITS.read(data))
     return _store(Visits, "visits", rows, dry_run, ("visits",), lambda v: f"{v.visits} visits")
+
+
+def _checked(model, rows):
+    """The rows, or SheetError when a value does not fit the model's field (a text longer
+    than its column, a count beyond the integer column): the model's own limits, so a
+    file the database would refuse is a 400 listing rows, never a 500 or a cut value."""
+    errors = []
+    for number, row in rows:
+        try:
+            model(**row).clean_fields(exclude=[f.name for f in model._meta.fields
+                                               if f.name not in row])
+        except ValidationError as exc:
+            errors += [f"row {number}: {name}: {message}"
+                       for name, messages in exc.message_dict.items() for message in messages]
+    if errors:
+        raise SheetError(errors)
+    return rows
 
 
 def _spend_was(spend):

@@ -130,6 +130,9 @@ class Sheet:
             except UnicodeDecodeError as exc:
                 raise SheetError([f"the file is not UTF-8 text (byte {exc.start})"]) from None
         data = data.removeprefix("\ufeff")
+        if "\x00" in data:  # PostgreSQL text cannot hold it; no sheet means one
+            line = data.count("\n", 0, data.index("\x00")) + 1
+            raise SheetError([f"the file contains a NUL character (line {line})"])
         if not data.strip():
             raise SheetError(["the file is empty: expected a header line "
                               f"({', '.join(self.columns)}) and one row per {self.name}"])
@@ -137,6 +140,11 @@ class Sheet:
             return tablib.Dataset().load(data, format="csv")
         except tablib.InvalidDimensions:
             raise SheetError(_too_wide(data)) from None
+        except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+            if "field limit" in str(exc):
+                raise SheetError([f"a cell is longer than {csv.field_size_limit()} "
+                                  "characters"]) from None
+            raise SheetError([f"the file is not readable as CSV: {exc}"]) from None
 
     def _check_header(self, headers):
         headers = [h.strip() for h in headers or []]

@@ -31,7 +31,7 @@ from django.utils import timezone
 from slawatch.escalation import deliver, sweep
 from slawatch.escalation.models import Escalation, EscalationStatus
 from slawatch.leads.models import Handoff
-from slawatch.ops.services import SWEEP, record_run
+from slawatch.telemetry import SWEEP, record_run
 
 log = logging.getLogger(__name__)
 ALIVE_FILE = "sweeper.alive"

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from slawatch.escalation import deliver, digest, sweep
 from slawatch.escalation.channels.slack import reply_privately, update_message
-from slawatch.ops.services import SWEEP, timed_run
 from slawatch.tasking import enqueue_each
+from slawatch.telemetry import SWEEP, timed_run
 
 log = logging.getLogger(__name__)
 DELIVER = "slawatch.escalation.tasks.deliver_escalation"

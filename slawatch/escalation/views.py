@@ -21,13 +21,19 @@ from django.views.decorators.http import require_POST
 from slack_sdk.signature import SignatureVerifier
 
 from slawatch import outbound
+from slawatch.access import handoff_rules
 from slawatch.escalation.channels.slack import after_action
-from slawatch.escalation.services import SLACK_ACTIONS, slack_action_apply
+from slawatch.escalation.services import slack_action_apply
 from slawatch.leads.models import Handoff
 from slawatch.leads.services import HandoffGone
 from slawatch.tasking import enqueue_on_commit
 
 log = logging.getLogger(__name__)
+
+# Slack button -> the action it asks for, in the access rule's words.
+SLACK_ACTIONS = {"slawatch_ack": handoff_rules.ACKNOWLEDGE,
+                 "slawatch_snooze": handoff_rules.SNOOZE,
+                 "slawatch_reassign": handoff_rules.REASSIGN}
 
 
 class BadInteraction(ValueError):
@@ -108,9 +114,13 @@ def slack_interactions(request):
     handoff = Handoff.objects.filter(pk=click.handoff_id).select_related("lead").first()
     if handoff is None:
         return _error(404, f"handoff {click.handoff_id} does not exist")
+    person = handoff_rules.person_for_slack_user(click.user_id)
+    refusal = None if person is None else handoff_rules.refusal(
+        person, handoff, SLACK_ACTIONS[click.action_id])
     try:
         outcome = slack_action_apply(action_id=click.action_id, handoff=handoff,
-                                     slack_user_id=click.user_id, click_id=click.click_id,
+                                     slack_user_id=click.user_id, person=person,
+                                     refusal=refusal, click_id=click.click_id,
                                      snooze_minutes=settings.SLAWATCH_SNOOZE_MINUTES)
     except HandoffGone as exc:  # deleted between our read and the click's action
         return _error(404, str(exc))

@@ -67,6 +67,9 @@ class SlawatchAdminSite(admin.AdminSite):
     def feedback(self, request):
         """One click on a rep's home page: accept, or reject with the chosen reason."""
         back = reverse("admin:index", current_app=self.name)
+        if not scoping.gives_feedback(request.user):  # as on the lead page
+            messages.error(request, "Only a rep gives feedback on leads.")
+            return redirect(back)
         person = scoping.person_of(request.user)
         lead = scoping.leads_for(request.user).filter(pk=request.POST.get("lead") or 0).first() \
             if str(request.POST.get("lead", "")).isdigit() else None

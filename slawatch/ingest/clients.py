@@ -77,7 +77,7 @@ class ApiClient:
                           f"{response.status_code}", status=response.status_code)
 
 
-def _json_or_error(response, what):
+def json_or_error(response, what):
     if response.status_code >= 400:
         raise CrmApiError(f"{what} answered {response.status_code}: {response.text[:200]}",
                           status=response.status_code)
@@ -103,11 +103,11 @@ class HubSpotClient(ApiClient):
                                 params={"properties": ",".join(properties)})
         if response.status_code == 404:
             return None
-        return _json_or_error(response, "HubSpot contact read")
+        return json_or_error(response, "HubSpot contact read")
 
     def search(self, object_type, body) -> dict:
         response = self.request("POST", f"/crm/v3/objects/{object_type}/search", json=body)
-        return _json_or_error(response, f"HubSpot {object_type} search")
+        return json_or_error(response, f"HubSpot {object_type} search")
 
     def associated_contacts(self, object_type, ids) -> dict[str, list[str]]:
         """engagement id -> associated contact ids (associations v4 batch read)."""
@@ -116,7 +116,7 @@ class HubSpotClient(ApiClient):
             response = self.request(
                 "POST", f"/crm/v4/associations/{object_type}/contacts/batch/read",
                 json={"inputs": [{"id": i} for i in ids[start:start + ASSOCIATION_BATCH]]})
-            payload = _json_or_error(response, f"HubSpot {object_type} associations")
+            payload = json_or_error(response, f"HubSpot {object_type} associations")
             found.update({str(row["from"]["id"]): [str(t["toObjectId"]) for t in row.get("to", [])]
                           for row in payload.get("results", [])})
         return found
@@ -160,11 +160,11 @@ class SalesforceClient(ApiClient):
         if self._token is None and self.can_refresh():
             self.refresh()
         response = self.request("GET", path_or_url, **kwargs)
-        if response.status_code == 401 and _error_code(response) == "INVALID_SESSION_ID" \
+        if response.status_code == 401 and error_code(response) == "INVALID_SESSION_ID" \
                 and self.can_refresh():
             self.refresh()
             response = self.request("GET", path_or_url, **kwargs)
-        return _json_or_error(response, "Salesforce query")
+        return json_or_error(response, "Salesforce query")
 
     def query_pages(self, soql, with_total=False):
         """Yield each page's records (with the query's totalSize if asked), following
@@ -178,7 +178,7 @@ class SalesforceClient(ApiClient):
             page = self._get(page["nextRecordsUrl"])
 
 
-def _error_code(response):
+def error_code(response):
     try:
         return response.json()[0].get("errorCode")
     except (ValueError, LookupError, AttributeError, TypeError):

@@ -70,6 +70,28 @@ def _record_error(stream, exc):
         last_error=f"{exc.__class__.__name__}: {exc}"[:2000], last_run_at=timezone.now())
 
 
+def _poll_stream(stream, source, now, pages, progress) -> int:
+    """What every stream's poll does: read from the cursor (less the overlap), store each
+    page together with the cursor, report progress, keep a failure on the cursor, and
+    mark the stream read. `pages(since)` yields (inbox items, records read on that page,
+    their newest modification, records the CRM says there are). Returns items stored."""
+    stored = read = 0
+    since = _start(stream, now)
+    _begin(stream)
+    try:
+        for items, count, newest, total in pages(since):
+            read += count
+            expected = max(read, total)
+            _commit_page(stream, source, items, newest, now, (read, expected))
+            stored += len(items)
+            progress(stream, read, expected)
+    except Exception as exc:
+        _record_error(stream, exc)
+        raise
+    _finish(stream, read, now)
+    return stored
+
+
 # --- HubSpot ---------------------------------------------------------------
 
 def _hubspot_search_body(modified_property, since, properties, after):
@@ -121,22 +143,12 @@ def poll_hubspot(client: HubSpotClient, now: datetime | None = None,
 
 
 def _poll_hubspot_contacts(client, now, progress=log_progress) -> int:
-    stream, stored, read = "hubspot:contacts", 0, 0
-    since = _start(stream, now)
-    _begin(stream)
-    try:
+    def pages(since):
         for results, newest, expected in _hubspot_pages(client, "contacts", "lastmodifieddate",
                                                         hubspot.contact_properties(), since):
-            items = [_contact_item(r) for r in results]
-            read += len(results)
-            _commit_page(stream, Source.HUBSPOT_POLL, items, newest, now, (read, expected))
-            stored += len(items)
-            progress(stream, read, expected)
-    except Exception as exc:
-        _record_error(stream, exc)
-        raise
-    _finish(stream, read, now)
-    return stored
+            yield [_contact_item(r) for r in results], len(results), newest, expected
+
+    return _poll_stream("hubspot:contacts", Source.HUBSPOT_POLL, now, pages, progress)
 
 
 def _contact_item(record):
@@ -146,10 +158,7 @@ def _contact_item(record):
 
 def _poll_hubspot_engagements(client, object_type, now, progress=log_progress) -> int:
     """Calls, emails, meetings: the exact activity time (hs_timestamp) per contact."""
-    stream, stored, read = f"hubspot:{object_type}", 0, 0
-    since = _start(stream, now)
-    _begin(stream)
-    try:
+    def pages(since):
         for results, newest, expected in _hubspot_pages(
                 client, object_type, "hs_lastmodifieddate", ["hs_timestamp", "hubspot_owner_id"],
                 since):
@@ -157,15 +166,9 @@ def _poll_hubspot_engagements(client, object_type, now, progress=log_progress) -
                 if results else {}
             items = [_engagement_item(object_type, r, contact_id)
                      for r in results for contact_id in contacts.get(str(r["id"]), [])]
-            read += len(results)
-            _commit_page(stream, Source.HUBSPOT_POLL, items, newest, now, (read, expected))
-            stored += len(items)
-            progress(stream, read, expected)
-    except Exception as exc:
-        _record_error(stream, exc)
-        raise
-    _finish(stream, read, now)
-    return stored
+            yield items, len(results), newest, expected
+
+    return _poll_stream(f"hubspot:{object_type}", Source.HUBSPOT_POLL, now, pages, progress)
 
 
 def _engagement_item(object_type, record, contact_id):
@@ -211,26 +214,16 @@ def poll_salesforce(client: SalesforceClient, now: datetime | None = None,
 
 
 def _poll_salesforce_object(client, sobject, now, progress=log_progress) -> int:
-    stream, stored = f"salesforce:{sobject}", 0
-    since = _start(stream, now)
-    _begin(stream)
-    where = " WHERE SystemModstamp >= " + _soql_datetime(since)
-    if sobject != "Lead":
-        where += " AND WhoId != null"
-    soql = salesforce_select(sobject) + where + " ORDER BY SystemModstamp ASC"
-    try:
+    def pages(since):
+        where = " WHERE SystemModstamp >= " + _soql_datetime(since)
+        if sobject != "Lead":
+            where += " AND WhoId != null"
+        soql = salesforce_select(sobject) + where + " ORDER BY SystemModstamp ASC"
         for records, total in client.query_pages(soql, with_total=True):
-            items = [_salesforce_item(sobject, r) for r in records]
             newest = max((to_instant(r.get("SystemModstamp")) for r in records), default=None)
-            stored += len(items)
-            expected = max(stored, total)
-            _commit_page(stream, Source.SALESFORCE_POLL, items, newest, now, (stored, expected))
-            progress(stream, stored, expected)
-    except Exception as exc:
-        _record_error(stream, exc)
-        raise
-    _finish(stream, stored, now)
-    return stored
+            yield [_salesforce_item(sobject, r) for r in records], len(records), newest, total
+
+    return _poll_stream(f"salesforce:{sobject}", Source.SALESFORCE_POLL, now, pages, progress)
 
 
 def _salesforce_item(sobject, record):
@@ -246,14 +239,8 @@ def configured_clients() -> dict:
     if hubspot_client := services.hubspot_client():
         # the process's one client: its rate cap also spans the webhook contact reads
         clients["hubspot"] = hubspot_client
-    if settings.SALESFORCE_INSTANCE_URL and (settings.SALESFORCE_ACCESS_TOKEN
-                                             or settings.SALESFORCE_REFRESH_TOKEN):
-        clients["salesforce"] = SalesforceClient(
-            settings.SALESFORCE_INSTANCE_URL, access_token=settings.SALESFORCE_ACCESS_TOKEN,
-            client_id=settings.SALESFORCE_CLIENT_ID,
-            client_secret=settings.SALESFORCE_CLIENT_SECRET,
-            refresh_token=settings.SALESFORCE_REFRESH_TOKEN,
-            login_url=settings.SALESFORCE_LOGIN_URL, api_version=settings.SALESFORCE_API_VERSION)
+    if salesforce_client := services.salesforce_client():
+        clients["salesforce"] = salesforce_client
     return clients
 
 

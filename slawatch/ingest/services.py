@@ -14,14 +14,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from slawatch import bulksql
+from slawatch import bulksql, telemetry
 from slawatch.ingest.adapters import generic, hubspot, pipedrive, salesforce
 from slawatch.ingest.adapters.common import InboxItem
-from slawatch.ingest.clients import HubSpotClient
+from slawatch.ingest.clients import HubSpotClient, SalesforceClient
 from slawatch.ingest.models import CrmEvent, CrmEventStatus, Source
 from slawatch.leads.models import Lead
 from slawatch.leads.services import apply_events
-from slawatch.ops.services import count as ops_count
 from slawatch.retry import backoff_seconds
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ def inbox_store(source: str, items: list[InboxItem]) -> int:
         event_ids = [item.event_id for item in items]
         stored = _insert_new(rows)
         # Duplicates leave no row of their own; /metrics reads this counter (ops).
-        ops_count("events_duplicate", source, len(rows) - stored)
+        telemetry.count(telemetry.EVENTS_DUPLICATE, source, len(rows) - stored)
         transaction.on_commit(lambda: _enqueue_received(source, event_ids))
     return len(items)
 
@@ -141,6 +140,19 @@ def _hubspot_client(base_url, token):
     # One per worker process: its session keeps the connection alive and its rate cap
     # spans every contact read the process makes.
     return HubSpotClient(base_url, token)
+
+
+def salesforce_client() -> SalesforceClient | None:
+    """A client for the configured Salesforce org (the poller, the owner sync and the
+    write-back each take a fresh one); None without an instance URL and a token."""
+    if not settings.SALESFORCE_INSTANCE_URL or not (settings.SALESFORCE_ACCESS_TOKEN
+                                                    or settings.SALESFORCE_REFRESH_TOKEN):
+        return None
+    return SalesforceClient(
+        settings.SALESFORCE_INSTANCE_URL, access_token=settings.SALESFORCE_ACCESS_TOKEN,
+        client_id=settings.SALESFORCE_CLIENT_ID, client_secret=settings.SALESFORCE_CLIENT_SECRET,
+        refresh_token=settings.SALESFORCE_REFRESH_TOKEN, login_url=settings.SALESFORCE_LOGIN_URL,
+        api_version=settings.SALESFORCE_API_VERSION)
 
 
 def _lead_owner(crm):

@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
 from slawatch.access import handoff_rules, scoping
@@ -11,6 +10,7 @@ from slawatch.access.admin_mixins import (
     DisputedFilter,
     HandoffDisputedFilter,
     LeadBreachedFilter,
+    PageAdmin,
     ScopedAdminMixin,
 )
 from slawatch.leads import admin_board as board
@@ -194,23 +194,11 @@ class OpportunityAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SlaBoard)
-class SlaBoardAdmin(admin.ModelAdmin):
-    """The SLA board lives at this model's list URL (/admin/leads/slaboard/)."""
+class SlaBoardAdmin(PageAdmin):
+    """The SLA board lives at this model's list URL (/admin/leads/slaboard/); who sees it
+    is the model's view permission."""
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        return [path("", self.admin_site.admin_view(self.changelist_view),
-                     name="leads_slaboard_changelist")]
-
-    def changelist_view(self, request, extra_context=None):
+    def page_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
         if request.method == "POST":

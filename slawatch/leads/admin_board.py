@@ -138,8 +138,10 @@ def act(request) -> None:
 
 
 def _reassign(request, handoff, rep_id, who):
-    # Any person id: the reassignment service accepts only an active rep of the handoff's team.
-    to = Person.objects.filter(pk=int(rep_id)).first() if rep_id.isdigit() else None
+    # A person the user sees (people/): the refusal names the person. The reassignment
+    # service then accepts only an active rep of the handoff's team.
+    to = scoping.people_for(request.user).filter(pk=int(rep_id)).first() \
+        if rep_id.isdigit() else None
     if to is None:
         messages.error(request, "Choose a rep of the handoff's team to reassign to.")
         return

@@ -161,17 +161,36 @@ class LeadPlan:
 def derive(facts: list[Fact], ctx: Context) -> LeadPlan:
     facts = sorted(facts, key=lambda f: (f.occurred_at, f.key))
     states = field_states(facts)
-    attrs = _attributes(facts, states, ctx)
+    touches, handoffs = _plans(facts, states, ctx)
+    return LeadPlan(attrs=_attributes(facts, states, ctx), handoffs=handoffs, touches=touches,
+                    opportunities=_opportunities(facts))
+
+
+def derive_handoffs(facts: list[Fact], ctx: Context) -> list[HandoffPlan]:
+    """The handoffs of `derive(facts, ctx)` alone (the what-if replay reads nothing else)."""
+    facts = sorted(facts, key=lambda f: (f.occurred_at, f.key))
+    return _plans(facts, field_states(facts), ctx)[1]
+
+
+def _plans(facts, states, ctx) -> tuple[list[TouchPlan], list[HandoffPlan]]:
     touches = _touches(facts, ctx)
     handoffs = _handoffs(facts, states, ctx)
     for plan in handoffs:
         _plan_milestones(plan, states, touches, ctx)
-    return LeadPlan(attrs=attrs, handoffs=handoffs, touches=touches,
-                    opportunities=_opportunities(facts))
+    return touches, handoffs
 
 
 def _lead(fact):
     return fact.data.get("lead") or {}
+
+
+def merge_properties(properties: dict, changes: dict | None) -> None:
+    """Apply one event's CRM properties: a value sets the property, a null removes it."""
+    for name, value in (changes or {}).items():
+        if value is None:
+            properties.pop(name, None)
+        else:
+            properties[name] = value
 
 
 def field_states(facts) -> list[FieldState]:
@@ -181,11 +200,7 @@ def field_states(facts) -> list[FieldState]:
     for fact in facts:
         lead = _lead(fact)
         values.update({n: lead[n] for n in RULE_INPUTS if lead.get(n) is not None})
-        for name, value in (lead.get("properties") or {}).items():
-            if value is None:
-                properties.pop(name, None)
-            else:
-                properties[name] = value
+        merge_properties(properties, lead.get("properties"))
         crm_heat = lead.get("heat") or crm_heat
         state = FieldState(fact.occurred_at,
                            heat_rules.lead_fields(**values, properties=properties), crm_heat,

@@ -93,6 +93,8 @@ def _is_scalar(value) -> bool:
 def _check_text(value, index, name):
     if isinstance(value, str) and len(value) > MAX_TEXT:
         raise RuleError(index, name, f"a value is longer than {MAX_TEXT} characters")
+    if isinstance(value, str) and "\x00" in value:  # PostgreSQL's jsonb cannot hold it
+        raise RuleError(index, name, "a value cannot contain NUL (\\u0000)")
 
 
 def _validate_value(op, value, index, name):
@@ -127,6 +129,8 @@ def _validate_condition(condition, index) -> dict:
         raise RuleError(index, str(name)[:MAX_FIELD] if name is not None else None,
                         f"field must be a non-empty name of at most {MAX_FIELD} characters")
     name = name.strip()
+    if "\x00" in name:
+        raise RuleError(index, None, "field cannot contain NUL (\\u0000)")
     unknown = set(condition) - {"field", "op", "value"}
     if unknown:
         raise RuleError(index, name, f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")

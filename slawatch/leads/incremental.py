@@ -98,11 +98,7 @@ def fold_attributes(attrs: dict, fact: derive.Fact) -> None:
         if lead.get(name) is not None:
             attrs[name] = lead[name]
     properties = dict(attrs.get("properties") or {})
-    for name, value in (lead.get("properties") or {}).items():
-        if value is None:
-            properties.pop(name, None)
-        else:
-            properties[name] = value
+    d.merge_properties(properties, lead.get("properties"))
     attrs["properties"] = properties
     attrs["crm_heat"] = lead.get("heat") or attrs.get("crm_heat") or ""
     if fact.type == "lead.created" and attrs.get("created_in_crm_at") is None:

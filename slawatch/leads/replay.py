@@ -3,12 +3,14 @@
 The replay *is* the derivation and the ladder run again with other inputs, never a
 second copy of their rules:
 
-- `replay_context` turns the context the live derivation uses into one whose policy
-  lookup answers with the proposal (a heat without a proposal keeps the policy each
-  handoff recorded, else the current one), whose lead definition is the draft under
-  trial if there is one (heat_rules decides), and whose ladder state keeps only what
-  people did — acknowledgements and snoozes — so `derive` recomputes milestones,
-  breaches and heat changes from the recorded events and touches;
+- `Replay` turns the context the live derivation uses into one whose policy lookup
+  answers with the proposal (a heat without a proposal keeps the policy each handoff
+  recorded, else the current one), whose lead definition is the draft under trial if
+  there is one (heat_rules decides), and whose ladder state keeps only what people
+  did — acknowledgements and snoozes — so `derive` recomputes milestones, breaches and
+  heat changes from the recorded events and touches. What does not depend on the lead
+  (the lookups, the definitions, each distinct set of recorded snapshots merged with
+  the proposal) is made once per question, not once per lead;
 - `escalations` counts the ladder steps that fire for those milestones with
   `ladder.count_firings`, the sweep's own rule;
 - `recorded_outcome` reads the same figures off a handoff as the database holds it,
@@ -24,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from slawatch.clock import BusinessCalendar
 from slawatch.leads import derive as d
@@ -49,8 +52,7 @@ class Outcome:
         return self.status == "breached"
 
 
-@dataclass(frozen=True)
-class RecordedMilestone:
+class RecordedMilestone(NamedTuple):  # tuples: a replay makes one per stored milestone
     seq: int
     started_at: datetime
     due_at: datetime
@@ -58,8 +60,7 @@ class RecordedMilestone:
     acknowledged_at: datetime | None
 
 
-@dataclass(frozen=True)
-class RecordedHandoff:
+class RecordedHandoff(NamedTuple):
     """A handoff as stored: what the live derivation and sweep made of its events."""
 
     handed_off_at: datetime
@@ -117,39 +118,54 @@ def planned_outcome(plan: d.HandoffPlan, *, now: datetime,
         closed_at=plan.closed_at, snoozed_until=plan.snoozed_until, now=now))
 
 
-def replay_context(ctx: d.Context, proposal: Mapping[str, dict],
-                   recorded: Iterable[RecordedHandoff],
-                   definition: heat_rules.Definition | None = None) -> d.Context:
-    """`ctx` (the live derivation's lookups) answering with the proposed policies and,
-    when given, a draft lead definition deciding the heat of every handoff.
+class Replay:
+    """The derivation's context for one question: `ctx` (the live derivation's lookups)
+    answering with the proposed policies and, when given, a draft lead definition
+    deciding the heat of every handoff.
 
     `proposal` maps heat -> policy snapshot (the shape of SlaPolicy.snapshot()). The
-    recorded handoffs give each handoff the policies it saw for the other heats, its
-    team at handoff, and the acknowledgements and snooze people made; the ladder's
-    `fired` map is left out, since the replay counts firings itself.
+    recorded handoffs of a lead (`context`) give each handoff the policies it saw for
+    the other heats, its team at handoff, and the acknowledgements and snooze people
+    made; the ladder's `fired` map is left out, since the replay counts firings itself.
     """
-    current = ctx.policy_for
 
-    def policy_for(heat, team_id):
-        return proposal[heat] if heat in proposal else current(heat, team_id)
+    def __init__(self, ctx: d.Context, proposal: Mapping[str, dict],
+                 definition: heat_rules.Definition | None = None):
+        current = ctx.policy_for
 
-    prior = {}
-    for handoff in recorded:
-        prior[handoff.handed_off_at] = d.PriorHandoff(
-            policy_snapshots={**handoff.policy_snapshots, **proposal},
-            rep_id=handoff.rep_id, team_id=handoff.team_id,
-            acknowledged_at=handoff.acknowledged_at, snoozed_until=handoff.snoozed_until,
-            milestones={m.seq: d.PriorMilestone({}, m.acknowledged_at)
-                        for m in handoff.milestones})
-    definitions = ctx.definitions
-    if definition is not None:
-        # In force since forever: the draft judges every handoff of the range.
-        definitions = (replace(definition, effective_from=EVER),)
-    return replace(ctx, policy_for=policy_for, prior=prior, definitions=definitions)
+        def policy_for(heat, team_id):
+            return proposal[heat] if heat in proposal else current(heat, team_id)
+
+        definitions = ctx.definitions
+        if definition is not None:
+            # In force since forever: the draft judges every handoff of the range.
+            definitions = (replace(definition, effective_from=EVER),)
+        self.proposal = proposal
+        self.base = replace(ctx, policy_for=policy_for, prior={}, definitions=definitions)
+        self._merged: dict[int, tuple[Mapping, dict]] = {}
+
+    def context(self, recorded: Iterable[RecordedHandoff]) -> d.Context:
+        """The context for one lead whose stored handoffs are `recorded`."""
+        prior = {}
+        for handoff in recorded:
+            prior[handoff.handed_off_at] = d.PriorHandoff(
+                policy_snapshots=self._with_proposal(handoff.policy_snapshots),
+                rep_id=handoff.rep_id, team_id=handoff.team_id,
+                acknowledged_at=handoff.acknowledged_at, snoozed_until=handoff.snoozed_until,
+                milestones={m.seq: d.PriorMilestone({}, m.acknowledged_at)
+                            for m in handoff.milestones})
+        return replace(self.base, prior=prior)
+
+    def _with_proposal(self, snapshots: Mapping) -> dict:
+        # Thousands of handoffs share a few snapshot dicts (the caller's to share): merge
+        # each once. The dict is kept in the entry so its id is never reused meanwhile.
+        hit = self._merged.get(id(snapshots))
+        if hit is None or hit[0] is not snapshots:
+            hit = self._merged[id(snapshots)] = (snapshots, {**snapshots, **self.proposal})
+        return hit[1]  # shared: derive only reads it (it copies what it keeps)
 
 
 def replay_lead(facts: list[d.Fact], ctx: d.Context) -> dict[datetime, Outcome]:
-    """Every handoff of one lead, derived again in `ctx` (see replay_context), by start."""
-    plan = d.derive(facts, ctx)
+    """Every handoff of one lead, derived again in `ctx` (Replay.context), by start."""
     return {hp.handed_off_at: planned_outcome(hp, now=ctx.now, calendar_for=ctx.calendar_for)
-            for hp in plan.handoffs}
+            for hp in d.derive_handoffs(facts, ctx)}

@@ -15,9 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from slawatch.escalation.models import EscalationStatus
 from slawatch.leads.events import HEATS
 from slawatch.ops import selectors
-from slawatch.ops.services import SWEEP
-
-DUPLICATE_COUNTER = "events_duplicate"
+from slawatch.telemetry import EVENTS_DUPLICATE, SWEEP
 
 
 class SlawatchCollector:
@@ -31,7 +29,7 @@ class SlawatchCollector:
 
     def _inbox(self):
         by_source = selectors.inbox_by_source()
-        duplicates = selectors.counters(DUPLICATE_COUNTER)
+        duplicates = selectors.counters(EVENTS_DUPLICATE)
         families = {
             key: CounterMetricFamily(f"slawatch_events_{key}", help_text, labels=["source"])
             for key, help_text in (

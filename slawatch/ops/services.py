@@ -1,20 +1,17 @@
-"""Writes for operations data. Periodic jobs call record_run after each pass."""
+"""Writes for operations data: the heartbeats and counters the apps report through
+slawatch.telemetry (connected in OpsConfig.ready)."""
 
 from __future__ import annotations
 
 import logging
-import time
-from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from slawatch.ops.models import Counter, Heartbeat
 
 log = logging.getLogger(__name__)
-SWEEP = "sweep"
 
 
 def record_run(name: str, *, started_at: datetime, duration_seconds: float) -> None:
@@ -33,16 +30,6 @@ def _upsert(name, started_at, duration_seconds):
         Heartbeat.objects.get_or_create(
             name=name, defaults={"last_started_at": started_at,
                                  "last_duration_seconds": duration_seconds, "runs": 1})
-
-
-@contextmanager
-def timed_run(name: str):
-    """`with timed_run("sweep"): ...` records start and duration of the block."""
-    started_at, start = timezone.now(), time.monotonic()
-    try:
-        yield
-    finally:
-        record_run(name, started_at=started_at, duration_seconds=time.monotonic() - start)
 
 
 def count(name: str, label: str = "", amount: int = 1) -> None:
@@ -65,3 +52,11 @@ def _create_counter(name, label, amount):
             Counter.objects.create(name=name, label=label, value=amount)
     except IntegrityError:  # another process created it first: add to theirs
         Counter.objects.filter(name=name, label=label).update(value=F("value") + amount)
+
+
+def on_job_ran(sender, *, started_at, duration_seconds, **kwargs):
+    record_run(sender, started_at=started_at, duration_seconds=duration_seconds)
+
+
+def on_counted(sender, *, label, amount, **kwargs):
+    count(sender, label, amount)

@@ -52,8 +52,7 @@ class FeedbackReadonlyInline(admin.TabularInline):
 
 
 def gives_feedback(request) -> bool:
-    return (scoping.person_of(request.user) is not None
-            and request.user.has_perm("quality.add_leadfeedback"))
+    return scoping.gives_feedback(request.user)
 
 
 class FeedbackHostMixin:

@@ -6,15 +6,14 @@ dispute lifecycle, so nothing here can be bypassed by another entry point.
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from slawatch.escalation.models import Channel, Escalation, EscalationKind, person_recipient
+from slawatch.escalation.models import Escalation, EscalationKind
+from slawatch.escalation.services import notify_people
 from slawatch.leads.models import Lead
 from slawatch.people.models import Person
 from slawatch.quality.models import (
@@ -26,12 +25,6 @@ from slawatch.quality.models import (
     QualityDispute,
     Verdict,
 )
-from slawatch.tasking import enqueue_each_on_commit
-
-log = logging.getLogger(__name__)
-
-# The escalation outbox delivers dispute notices like escalations.
-DELIVER_TASK = "slawatch.escalation.tasks.deliver_escalation"
 
 
 def feedback_give(*, lead: Lead, by: Person, verdict: str, reason: str = "",
@@ -132,22 +125,8 @@ def dispute_recipients(dispute: QualityDispute) -> list[Person]:
 
 
 def notify_dispute(dispute: QualityDispute, what: str) -> list[Escalation]:
-    rows = []
-    for person in dispute_recipients(dispute):
-        channel = Channel.SLACK if person.slack_user_id else Channel.EMAIL
-        if channel == Channel.EMAIL and not person.email:
-            log.warning("dispute %s: %s has neither Slack nor email; not notified",
-                        dispute.pk, person.pk)
-            continue
-        rows.append(Escalation(kind=EscalationKind.DISPUTE, handoff=None,
-                               recipient=person_recipient(person),
-                               recipient_person=person, channel=channel,
-                               next_attempt_at=timezone.now(),
-                               payload=_payload(dispute, what)))
-    rows = Escalation.objects.bulk_create(rows)
-    ids = [row.pk for row in rows if row.pk is not None]
-    enqueue_each_on_commit(DELIVER_TASK, ids)
-    return rows
+    return notify_people(dispute_recipients(dispute), kind=EscalationKind.DISPUTE,
+                         payload=_payload(dispute, what), about=f"dispute {dispute.pk}")
 
 
 def _payload(dispute, what):

@@ -36,22 +36,29 @@ class BadReportParameter(APIException):
 
 
 class CSVRenderer(BaseRenderer):
-    """The rows of a report as CSV, header first, in the family's column order."""
+    """The rows of a report as CSV, header first, in the family's column order. Other
+    CSV answers (what-if) say which columns and rows by overriding the two methods."""
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
 
+    def columns(self, renderer_context) -> list[str]:
+        return renderer_context["view"].family.column_names
+
+    def rows(self, data) -> list[dict]:
+        return data.get("rows", [])
+
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        columns = renderer_context["view"].family.column_names
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
+        writer = csv.DictWriter(out, fieldnames=self.columns(renderer_context),
+                                extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in data.get("rows", []))
+        writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in self.rows(data))
         return out.getvalue().encode(self.charset)
 
 
-def _cell(value):
+def csv_safe(value):
     """Text from the CRM (a campaign called "=HYPERLINK(…)") must not become a formula
     when the CSV is opened in a spreadsheet (OWASP CSV injection)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):

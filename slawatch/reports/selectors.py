@@ -683,8 +683,8 @@ def _money_label(group_by, key):
 def marketing_report(window: ReportWindow):
     """Leads, spend, pipeline and revenue of a lead cohort, in the reporting currency.
 
-    docs/KPIS.md defines every figure; spend (company-wide) is shown only to users who
-    see every lead, and is null for a narrower scope.
+    docs/KPIS.md defines every figure; spend and visits (company-wide) are shown only to
+    users who see every lead, and are null for a narrower scope.
     """
     g = window.group_by
     leads = cohort(window)
@@ -723,7 +723,9 @@ def marketing_report(window: ReportWindow):
             [r for r in spend_rows if r["category"] == SpendCategory.SALES], rates)
         _add(unconverted, spend_unconverted, sales_unconverted)
         _ensure(rows, {r["k"] for r in spend_rows})  # spend without leads is a row too
-    visits = economics.visits_by(first, last, g)
+    # Visits are company figures like spend (visits/ needs its view permission): only for
+    # users who see every lead.
+    visits = economics.visits_by(first, last, g) if window.scope is None else None
     if visits is not None:
         visits = {_money_key(g, k): v for k, v in visits.items()}
         _ensure(rows, visits)

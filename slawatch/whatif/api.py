@@ -1,19 +1,19 @@
 """`POST /api/v1/what-if/`: a past range replayed under a proposal, as JSON or CSV
 (`?format=csv`). Scoped like the reports: a manager replays their teams' handoffs."""
 
-import csv
-import io
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from slawatch.access import scoping
-from slawatch.reports.api import _cell as csv_safe
-from slawatch.whatif.selectors import FIGURES, what_if
+from slawatch.definitions.models import LeadDefinition
+from slawatch.api.throttles import AnonThrottle, UserThrottle, WhatIfThrottle
+from slawatch.reports.api import CSVRenderer
+from slawatch.whatif.selectors import FIGURES, TooBig, what_if_within_limits
 from slawatch.whatif.serializers import WhatIfSerializer
 
 CSV_COLUMNS = ["key", "label"] + [f"{side}_{name}" for side in ("actual", "proposed")
@@ -28,17 +28,12 @@ def flat_rows(data) -> list[dict]:
                 for name in FIGURES}} for row in rows]
 
 
-class WhatIfCSVRenderer(BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
+class WhatIfCSVRenderer(CSVRenderer):
+    def columns(self, renderer_context) -> list[str]:
+        return CSV_COLUMNS
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in flat_rows(data))
-        return out.getvalue().encode(self.charset)
+    def rows(self, data) -> list[dict]:
+        return flat_rows(data)
 
 
 _figures = inline_serializer("WhatIfFigures", {
@@ -66,6 +61,7 @@ RESULT = inline_serializer("WhatIfResult", {
 
 class WhatIfView(APIView):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, WhatIfCSVRenderer]
+    throttle_classes = [AnonThrottle, UserThrottle, WhatIfThrottle]
 
     @extend_schema(
         summary="Replay a past range under proposed SLA policies",
@@ -79,9 +75,15 @@ class WhatIfView(APIView):
         tags=["reports"])
     def post(self, request):
         serializer = WhatIfSerializer(data=request.data)
+        if not request.user.has_perm("definitions.view_leaddefinition"):
+            # as in definitions/: a definition the caller may not read does not exist
+            serializer.fields["definition"].queryset = LeadDefinition.objects.none()
         serializer.is_valid(raise_exception=True)
         question = serializer.question(scope=scoping.handoff_scope(request.user))
-        response = Response(what_if(question))
+        try:
+            response = Response(what_if_within_limits(question))
+        except TooBig as exc:
+            raise ValidationError({"end": [str(exc)]}) from None
         if request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = (
                 f'attachment; filename="slawatch-what-if-by-{question.group_by}-'

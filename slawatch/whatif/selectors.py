@@ -1,25 +1,31 @@
 """What-if: the handoffs of a past range replayed under a proposal, against what happened.
 
 Reads only. The population is the handoffs with `handed_off_at` in [start, end),
-narrowed by the user's role scope exactly like the reports. They are streamed in
-chunks of whole leads (ordered by lead), so memory stays bounded whatever the range:
-per chunk one query for the handoffs' milestones and one for the leads' events, then
-the pure replay (slawatch/leads/replay.py) and a running tally per group and per
-recipient. "actual" is read from the stored handoffs and milestones; "proposed" is
-the derivation run again on the recorded events with the proposed policies.
+narrowed by the user's role scope exactly like the reports. Three queries, each
+streamed in chunks (server-side cursors on PostgreSQL) and all ordered by lead — the
+handoffs, their milestones, the leads' events — are merged one lead at a time, so
+memory stays bounded whatever the range; then the pure replay
+(slawatch/leads/replay.py) and a running tally per group and per recipient. "actual"
+is read from the stored handoffs and milestones; "proposed" is the derivation run
+again on the recorded events with the proposed policies.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db.models import QuerySet, TextField
+from django.db import transaction
+from django.db.models import DateTimeField, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -33,7 +39,7 @@ from slawatch.reports.selectors import label_for, ratio
 
 GROUP_BYS = ("rep", "team", "heat", "week")
 MAX_DAYS = 366
-CHUNK_LEADS = 1000
+CHUNK_ROWS = 2000  # rows fetched at a time from each stream
 FIGURES = ("handoffs", "met", "breached", "compliance", "escalations")
 
 
@@ -71,111 +77,213 @@ class Tally:
                 "escalations": self.escalations}
 
 
+class _Row(NamedTuple):
+    pk: int
+    lead_id: int
+    crm: str
+    rep_id: int
+    team_id: int | None
+    heat: str
+    status: str
+    handed_off_at: datetime
+    closed_at: datetime | None
+    acknowledged_at: datetime | None
+    snoozed_until: datetime | None
+    snapshots_key: str
+
+
+class _Instant(Func):
+    """A timestamp column read as integer microseconds since the epoch on PostgreSQL:
+    Django parses each timestamptz text in Python (Django's loader keeps the connection's
+    zone), a sixth of a replay's time for 700,000 of them; an integer is read in C.
+    Elsewhere the column as it is. `_instant` turns either into the aware datetime."""
+
+    output_field = DateTimeField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.get_source_expressions()[0])
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"(EXTRACT(EPOCH FROM {sql}) * 1000000)::bigint", params
+
+
+def _instant(value):
+    if value is None or isinstance(value, datetime):
+        return value
+    return _EPOCH + timedelta(microseconds=value)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HANDOFF_COLUMNS = ("pk", "lead_id", "lead__crm", "rep_id", "team_id", "heat", "status",
-                   "handed_off_at", "closed_at", "acknowledged_at", "snoozed_until",
-                   "snapshots_text")
+                   _Instant("handed_off_at"), _Instant("closed_at"),
+                   _Instant("acknowledged_at"), _Instant("snoozed_until"), "snapshots_key")
+HANDOFF_INSTANTS = slice(7, 11)
+MILESTONE_COLUMNS = ("handoff__lead_id", "handoff_id", "seq", _Instant("started_at"),
+                     _Instant("due_at"), _Instant("met_at"), _Instant("acknowledged_at"))
+EVENT_COLUMNS = ("lead_id", "key", "type", _Instant("occurred_at"), "data")
+
+
+class TooBig(Exception):
+    """The question is more than one request may replay; the message says why and what to
+    narrow (answered 400)."""
+
+
+def what_if_within_limits(question: WhatIf, *, now: datetime | None = None) -> dict:
+    """`what_if` as a web request may ask it: at most SLAWATCH_WHATIF_MAX_HANDOFFS handoffs
+    (counted first) and SLAWATCH_WHATIF_SECONDS of replay, else TooBig, so that no question
+    holds a web worker until it is killed."""
+    limit = settings.SLAWATCH_WHATIF_MAX_HANDOFFS
+    count = _population(question).count()
+    if count > limit:
+        raise TooBig(f"the range holds {count} handoffs; at most {limit} can be replayed at "
+                     "once: narrow the range")
+    return what_if(question, now=now, seconds=settings.SLAWATCH_WHATIF_SECONDS)
 
 
 def what_if(question: WhatIf, *, now: datetime | None = None,
-            chunk_leads: int = CHUNK_LEADS) -> dict:
-    """`{"rows": [...], "totals": {...}, "pager_load": [...], "weeks": n}` (see docs/WHATIF.md)."""
+            chunk_rows: int = CHUNK_ROWS, seconds: float | None = None) -> dict:
+    """`{"rows": [...], "totals": {...}, "pager_load": [...], "weeks": n}` (see docs/WHATIF.md).
+    With `seconds`, TooBig once the replay has run that long (checked between leads)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
     now = now or timezone.now()
     world = _World.load()
     groups: dict[str, dict[str, Tally]] = defaultdict(lambda: {"actual": Tally(),
                                                                 "proposed": Tally()})
     totals = {"actual": Tally(), "proposed": Tally()}
     pager: dict[str, Counter] = {"actual": Counter(), "proposed": Counter()}
-    for chunk in _lead_chunks(_population(question), chunk_leads):
-        for row, actual, proposed in _replay_chunk(chunk, question, world, now):
-            for side, outcome in (("actual", actual), ("proposed", proposed)):
-                if outcome is None:
-                    continue
-                groups[_key(question.group_by, row, outcome)][side].add(outcome)
-                totals[side].add(outcome)
-                for notify, count in outcome.escalations.items():
-                    pager[side][world.recipient(notify, row["rep_id"], row["team_id"])] += count
+    replays: dict[str, replay.Replay] = {}  # per CRM: what is the same for every lead
+    snapshots = _Snapshots()
+    # One transaction: the streams' cursors are read as they go (no copy held for them).
+    with transaction.atomic():
+        for rows, milestones, facts in _leads(question, chunk_rows):
+            if deadline is not None and time.monotonic() > deadline:
+                raise TooBig(f"the replay took longer than {seconds:g} s: narrow the range")
+            crm = rows[0].crm
+            if crm not in replays:
+                replays[crm] = replay.Replay(world.context(crm, now), question.policies,
+                                             question.definition)
+            for row, actual, proposed in _replay_lead(rows, milestones, facts, replays[crm],
+                                                      snapshots, world, now):
+                for side, outcome in (("actual", actual), ("proposed", proposed)):
+                    if outcome is None:
+                        continue
+                    groups[_key(question.group_by, row, outcome)][side].add(outcome)
+                    totals[side].add(outcome)
+                    for notify, count in outcome.escalations.items():
+                        pager[side][world.recipient(notify, row.rep_id, row.team_id)] += count
     weeks = (question.end - question.start) / timedelta(days=7)
     return {"rows": _rows(question.group_by, groups, world),
             "totals": {side: tally.figures() for side, tally in totals.items()},
             "pager_load": _pager_rows(pager, world, weeks), "weeks": round(weeks, 2)}
 
 
-def _population(question: WhatIf):
+class _SnapshotsKey(Cast):
+    """Equal for equal policy snapshots, without reading them out of the database: on
+    PostgreSQL the 64-bit hash of the stored jsonb (turning 100,000 snapshots into text
+    cost more than the rest of the query; two different sets of snapshots sharing a hash
+    is a chance of about one in 10^19 per pair, and a range holds a handful of sets),
+    elsewhere the JSON text itself."""
+
+    def __init__(self, expression):
+        super().__init__(expression, TextField())
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"jsonb_hash_extended({sql}, 0)::text", params
+
+
+class _Snapshots:
+    """Each distinct set of policy snapshots, read once (by one handoff that has it) and
+    shared: the dicts, and the calendars built from them, are the same objects."""
+
+    def __init__(self):
+        self.by_key: dict[str, dict] = {}
+
+    def of(self, row: _Row) -> dict:
+        found = self.by_key.get(row.snapshots_key)
+        if found is None:
+            found = self.by_key[row.snapshots_key] = Handoff.objects.filter(
+                pk=row.pk).values_list("policy_snapshots", flat=True).get()
+        return found
+
+
+def _population(question: WhatIf) -> QuerySet:
     qs = Handoff.objects.filter(handed_off_at__gte=question.start, handed_off_at__lt=question.end)
-    if question.scope is not None:
-        qs = question.scope(qs)
-    # The snapshots as text, parsed once per distinct text: thousands of handoffs share a
-    # few policies, so they share the dicts too (and the calendars built from them).
-    rows = qs.annotate(snapshots_text=Cast("policy_snapshots", TextField())).order_by(
-        "lead_id", "handed_off_at").values_list(*HANDOFF_COLUMNS)
-    for values in rows.iterator(chunk_size=2000):
-        row = dict(zip(HANDOFF_COLUMNS, values, strict=True))
-        row["policy_snapshots"] = _snapshots(row.pop("snapshots_text"))
-        yield row
+    return question.scope(qs) if question.scope is not None else qs
 
 
-@lru_cache(maxsize=1024)
-def _snapshots(text: str) -> dict:
-    return json.loads(text)
+def _leads(question: WhatIf, chunk_rows: int) -> Iterator[tuple[list[_Row], list, list]]:
+    """(handoff rows, milestone rows, events) of each lead of the population, in lead order."""
+    population = _population(question)
+    handoffs = population.annotate(snapshots_key=_SnapshotsKey("policy_snapshots")).order_by(
+        "lead_id", "handed_off_at").values_list(*HANDOFF_COLUMNS).iterator(chunk_size=chunk_rows)
+    milestones = _ByLead(Milestone.objects.filter(handoff__in=population.values("pk")).order_by(
+        "handoff__lead_id", "handoff_id", "seq").values_list(*MILESTONE_COLUMNS)
+        .iterator(chunk_size=chunk_rows))
+    events = _ByLead(LeadEvent.objects.filter(lead_id__in=population.values("lead_id")).order_by(
+        "lead_id").values_list(*EVENT_COLUMNS).iterator(chunk_size=chunk_rows))
+    for lead_id, rows in groupby(map(_row, handoffs), key=itemgetter(1)):
+        yield list(rows), milestones.take(lead_id), events.take(lead_id)
 
 
-def _lead_chunks(rows, size) -> Iterator[list[dict]]:
-    """Lists of handoff rows holding at most `size` whole leads (rows come by lead)."""
-    chunk, leads, last = [], 0, None
-    for row in rows:
-        if row["lead_id"] != last:
-            if leads == size:
-                yield chunk
-                chunk, leads = [], 0
-            leads, last = leads + 1, row["lead_id"]
-        chunk.append(row)
-    if chunk:
-        yield chunk
+def _row(values: tuple) -> _Row:
+    values = list(values)
+    values[HANDOFF_INSTANTS] = map(_instant, values[HANDOFF_INSTANTS])
+    return _Row._make(values)
 
 
-def _replay_chunk(chunk, question, world, now):
+class _ByLead:
+    """A stream of rows ordered by lead id (their first value), taken one lead at a time."""
+
+    def __init__(self, rows: Iterator[tuple]):
+        self.rows = rows
+        self.head = next(rows, None)
+
+    def take(self, lead_id: int) -> list[tuple]:
+        while self.head is not None and self.head[0] < lead_id:
+            self.head = next(self.rows, None)  # a lead no longer in the population
+        taken = []
+        while self.head is not None and self.head[0] == lead_id:
+            taken.append(self.head)
+            self.head = next(self.rows, None)
+        return taken
+
+
+def _replay_lead(rows, milestone_rows, event_rows, lead_replay, snapshots, world, now):
     milestones = defaultdict(list)
-    for handoff_id, *values in Milestone.objects.filter(
-            handoff_id__in=[row["pk"] for row in chunk]).order_by("handoff_id", "seq").values_list(
-            "handoff_id", "seq", "started_at", "due_at", "met_at", "acknowledged_at"):
-        milestones[handoff_id].append(replay.RecordedMilestone(*values))
-    facts = defaultdict(list)
-    for lead_id, key, kind, occurred_at, data in LeadEvent.objects.filter(
-            lead_id__in={row["lead_id"] for row in chunk}).values_list(
-            "lead_id", "key", "type", "occurred_at", "data"):
-        facts[lead_id].append(d.Fact(key, kind, occurred_at, data))
-    by_lead = defaultdict(list)
-    for row in chunk:
-        by_lead[row["lead_id"]].append(row)
-    for lead_id, rows in by_lead.items():
-        recorded = {row["handed_off_at"]: _recorded(row, milestones[row["pk"]]) for row in rows}
-        ctx = replay.replay_context(world.context(rows[0]["lead__crm"], now),
-                                    question.policies, recorded.values(),
-                                    question.definition)
-        proposed = replay.replay_lead(facts[lead_id], ctx)
-        for row in rows:
-            actual = replay.recorded_outcome(recorded[row["handed_off_at"]], now=now,
-                                             calendar_for=world.calendar_for)
-            # None only if the owner mapping changed since and the handoff is gone in a
-            # replay; it then counts on the actual side only.
-            yield row, actual, proposed.get(row["handed_off_at"])
+    for _, handoff_id, seq, started_at, due_at, met_at, acknowledged_at in milestone_rows:
+        milestones[handoff_id].append(replay.RecordedMilestone(
+            seq, _instant(started_at), _instant(due_at), _instant(met_at),
+            _instant(acknowledged_at)))
+    facts = [d.Fact(key, kind, _instant(occurred_at), data)
+             for _, key, kind, occurred_at, data in event_rows]
+    recorded = {row.handed_off_at: _recorded(row, snapshots.of(row), milestones[row.pk])
+                for row in rows}
+    proposed = replay.replay_lead(facts, lead_replay.context(recorded.values()))
+    for row in rows:
+        actual = replay.recorded_outcome(recorded[row.handed_off_at], now=now,
+                                         calendar_for=world.calendar_for)
+        # None only if the owner mapping changed since and the handoff is gone in a
+        # replay; it then counts on the actual side only.
+        yield row, actual, proposed.get(row.handed_off_at)
 
 
-def _recorded(row, milestones) -> replay.RecordedHandoff:
+def _recorded(row: _Row, policy_snapshots: dict, milestones) -> replay.RecordedHandoff:
     return replay.RecordedHandoff(
-        handed_off_at=row["handed_off_at"], rep_id=row["rep_id"], team_id=row["team_id"],
-        heat=row["heat"], status=row["status"], policy_snapshots=row["policy_snapshots"],
-        closed_at=row["closed_at"], acknowledged_at=row["acknowledged_at"],
-        snoozed_until=row["snoozed_until"], milestones=tuple(milestones))
+        handed_off_at=row.handed_off_at, rep_id=row.rep_id, team_id=row.team_id,
+        heat=row.heat, status=row.status, policy_snapshots=policy_snapshots,
+        closed_at=row.closed_at, acknowledged_at=row.acknowledged_at,
+        snoozed_until=row.snoozed_until, milestones=tuple(milestones))
 
 
 def _key(group_by, row, outcome) -> str:
     if group_by == "heat":
         return outcome.heat
     if group_by == "week":
-        day = timezone.localtime(row["handed_off_at"]).date()
+        day = timezone.localtime(row.handed_off_at).date()
         return (day - timedelta(days=day.weekday())).isoformat()
-    value = row["rep_id"] if group_by == "rep" else row["team_id"]
+    value = row.rep_id if group_by == "rep" else row.team_id
     return "" if value is None else str(value)
 
 
@@ -244,7 +352,7 @@ class _World:
         return self.policies[(heat, team_id)]
 
     def calendar_for(self, spec):
-        # Snapshot dicts are shared (see _snapshots), so most lookups hit by identity; the
+        # Snapshot dicts are shared (see _Snapshots), so most lookups hit by identity; the
         # dict is kept in the entry so its id is never reused while the entry lives.
         if spec is None:
             return _ALWAYS_OPEN

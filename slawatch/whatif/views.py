@@ -21,7 +21,7 @@ from slawatch.leads.models import Heat, SlaPolicy
 from slawatch.people.models import Calendar
 from slawatch.access import roles, scoping
 from slawatch.reports import charts
-from slawatch.whatif.selectors import FIGURES, GROUP_BYS, what_if
+from slawatch.whatif.selectors import FIGURES, GROUP_BYS, TooBig, what_if_within_limits
 from slawatch.whatif.serializers import DEFAULT_DAYS, WhatIfSerializer
 
 POLICY_FIELDS = ("first_touch_minutes", "follow_up_touches", "follow_up_window_minutes")
@@ -48,13 +48,16 @@ def page(request):
         serializer = WhatIfSerializer(data=payload)
         if not errors and serializer.is_valid():
             question = serializer.question(scope=scoping.handoff_scope(request.user))
-            context["result"] = _result(what_if(question))
+            try:
+                context["result"] = _result(what_if_within_limits(question))
+            except TooBig as exc:
+                errors.append(f"end: {exc}")
         else:
             errors += _messages(serializer.errors) if not errors else []
         context.update(form=form, errors=errors)
         return TemplateResponse(request, "whatif/whatif.html", context,
                                 status=400 if errors else 200)
-    context["form"] = _initial(request.GET)
+    context["form"] = _initial(request.GET, scoping.policies_for(request.user))
     return TemplateResponse(request, "whatif/whatif.html", context)
 
 
@@ -72,11 +75,12 @@ def _policy_form(heat, policy, propose=False) -> dict:
             "steps": json.dumps(policy.steps, indent=1), "current": True}
 
 
-def _initial(query) -> dict:
+def _initial(query, policies) -> dict:
     """Each heat prefilled with its current default policy; `?policy=<id>` (the link on a
-    policy's page) fills that policy's heat with it and ticks it."""
+    policy's page) fills that policy's heat with it and ticks it, if it is among
+    `policies` (those the user may see)."""
     end = timezone.localdate()
-    chosen = SlaPolicy.objects.filter(pk=query.get("policy")).first() \
+    chosen = policies.filter(pk=query.get("policy")).first() \
         if (query.get("policy") or "").isdigit() else None
     defaults = {p.heat: p for p in SlaPolicy.objects.filter(team__isnull=True)}
     heats = []

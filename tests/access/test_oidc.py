@@ -58,8 +58,9 @@ class FakeProvider(FakeServer):
             return 200, {}, {"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]}
         if path == "/userinfo":
             sub = request["headers"].get("Authorization", "").removeprefix("Bearer at-")
-            return 200, {}, {"sub": sub, "email": self.next_claims["email"],
-                             "email_verified": True, "name": "Rita Rep"}
+            claims = {"sub": sub, "email": self.next_claims["email"], "email_verified": True,
+                      "name": "Rita Rep", **self.next_claims.get("userinfo", {})}
+            return 200, {}, {k: v for k, v in claims.items() if v is not None}
         return super().route(request)
 
 
@@ -73,8 +74,9 @@ def provider(settings):
         oidc.discovery.cache_clear()
 
 
-def _sign_in(client, provider, email, sub="sub-1"):
-    provider.next_claims = {"sub": sub, "email": email}
+def _sign_in(client, provider, email, sub="sub-1", **userinfo):
+    """The whole flow; `userinfo` overrides claims of the userinfo answer (None: left out)."""
+    provider.next_claims = {"sub": sub, "email": email, "userinfo": userinfo}
     start = client.get("/oidc/authenticate/?next=/admin/")
     assert start.status_code == 302 and start.url.startswith(provider.url + "/authorize")
     back = requests.get(start.url, allow_redirects=False, timeout=5).headers["Location"]

@@ -101,3 +101,46 @@ def test_marketing_and_other_teams_cannot_acknowledge(org, handoff):
     assert _ack(org.west_manager_user, handoff).status_code == 404  # not even visible
     assert _ack(org.rep2_user, handoff).status_code == 404
     assert _ack(org.manager_user, handoff).status_code == 200
+
+
+@pytest.mark.parametrize("to", ["west_rep", "revops", "marketer"])
+def test_reassign_names_nobody_outside_the_managers_scope(org, handoff, to):
+    """`to` is a person id; a manager sees the people of their teams only (people/), so an
+    id outside them is "does not exist", not a refusal that names the person and their
+    role. The handoff stays with its rep."""
+    target = getattr(org, to)
+    response = api(org.manager_user).post(f"{API}/handoffs/{handoff.pk}/reassign/",
+                                          {"to": target.pk}, format="json")
+    assert response.status_code == 400
+    assert target.name not in response.content.decode()
+    assert "does not exist" in response.json()["to"][0]
+    handoff.refresh_from_db()
+    assert handoff.closed_at is None and handoff.rep == org.rep
+
+
+def test_snooze_and_reassign_of_another_teams_handoff_are_404(org, handoff):
+    for verb, body in (("snooze", {"minutes": 30}), ("reassign", {"to": org.west_rep.pk})):
+        for user in (org.west_manager_user, org.west_rep_user, org.rep2_user):
+            response = api(user).post(f"{API}/handoffs/{handoff.pk}/{verb}/", body,
+                                      format="json")
+            assert response.status_code == 404, (verb, user)
+    assert api(org.marketer_user).post(f"{API}/handoffs/{handoff.pk}/snooze/", {"minutes": 30},
+                                       format="json").status_code == 403
+    handoff.refresh_from_db()
+    assert handoff.snoozed_until is None and handoff.closed_at is None
+
+
+@pytest.mark.parametrize("path", ["definitions/", "what-if/", "spend/", "policies/"])
+def test_a_json_body_over_the_upload_limit_is_refused_and_stores_nothing(org, settings, path):
+    """DRF (3.15+) reads JSON and form bodies through request.body, so Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE applies (400); the CSV imports, which read the stream
+    themselves, check it on their own (tests/economics/test_security.py)."""
+    from slawatch.definitions.models import LeadDefinition
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = {"name": "x" * 2000, "default_heat": "warm", "crm_heat": "ignore", "rules": []}
+    response = api(org.root).post(f"{API}/{path}", body, format="json")
+    assert response.status_code == 400
+    assert not LeadDefinition.objects.exists()
+    small = api(org.root).post(f"{API}/definitions/", {**body, "name": "short"}, format="json")
+    assert small.status_code == 201

@@ -12,7 +12,7 @@ from slawatch.escalation.tasks import sweep_due
 from slawatch.ingest.signatures import generic_header
 from slawatch.leads.models import Handoff
 from slawatch.leads.services import apply_events
-from slawatch.ops import services
+from slawatch import telemetry
 from tests.factories import PolicyFactory, event
 
 
@@ -60,7 +60,7 @@ def test_metrics_report_sweep_lag_from_the_oldest_due_timer(client, handoffs):
 def test_metrics_report_sweep_duration_recorded_by_any_process(client, db):
     assert ("slawatch_sweep_duration_seconds", ()) not in scrape(client)
     started = timezone.now()
-    services.record_run(services.SWEEP, started_at=started, duration_seconds=0.25)
+    telemetry.record_run(telemetry.SWEEP, started_at=started, duration_seconds=0.25)
     samples = scrape(client)
     assert samples[("slawatch_sweep_duration_seconds", ())] == 0.25
     assert samples[("slawatch_sweep_last_run_timestamp_seconds", ())] == pytest.approx(
@@ -87,8 +87,9 @@ def test_metrics_count_inbox_events_by_source_and_outcome(client, db):
     for index, (source, status) in enumerate([("hubspot", "processed"), ("hubspot", "pending"),
                                               ("hubspot", "failed"), ("generic", "processed")]):
         crm_event.objects.create(source=source, event_id=f"e{index}", body="{}", status=status)
-    services.count("events_duplicate", "hubspot", 3)
-    services.count("events_duplicate", "hubspot")
+    telemetry.count(telemetry.EVENTS_DUPLICATE, "hubspot", 3)
+    telemetry.count(telemetry.EVENTS_DUPLICATE, "hubspot")
+    telemetry.count(telemetry.EVENTS_DUPLICATE, "hubspot", 0)  # nothing dropped: no change
     samples = scrape(client)
     hubspot = (("source", "hubspot"),)
     assert samples[("slawatch_events_received_total", hubspot)] == 3

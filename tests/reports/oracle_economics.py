@@ -61,7 +61,8 @@ def _row():
 
 
 def marketing(start, end, group_by, *, reporting, margin, lifetime, lead_ids=None):
-    """{key: row}; lead_ids (a scoped user's leads) also hides spend, as the report does."""
+    """{key: row}; lead_ids (a scoped user's leads) also hides spend and visits, as the
+    report does."""
     rates = list(Rate.objects.all())
     events = defaultdict(list)
     for event in LeadEvent.objects.all():
@@ -100,7 +101,7 @@ def marketing(start, end, group_by, *, reporting, margin, lifetime, lead_ids=Non
                 rows[key]["unconverted"] += 1
             else:
                 rows[key]["spend" if s.category == "marketing" else "sales"] += s.amount * rate
-    if group_by != "campaign":
+    if group_by != "campaign" and lead_ids is None:
         for v in Visits.objects.all():
             if _counts_in(v.month, start, end):
                 rows[f"{v.month:%Y-%m}" if group_by == "month" else v.source]["visits"] += v.visits
@@ -114,7 +115,7 @@ def _marketing_row(r, group_by, reporting, margin, lifetime, with_spend):
     cac = _div(None if spend is None else spend + sales, r["customers"])
     clv = _div(r["won"], r["customers"])
     clv = None if clv is None else clv * margin * lifetime
-    visits = None if group_by == "campaign" else r["visits"]
+    visits = None if group_by == "campaign" or not with_spend else r["visits"]
     return {"leads": r["leads"], "visits": visits, "visit_to_lead": _ratio(r["leads"], visits),
             "spend": _cents(spend), "sales_spend": _cents(sales),
             "cost_per_lead": _cents(_div(spend, r["leads"])),
