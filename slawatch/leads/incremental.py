@@ -98,7 +98,7 @@ def fold_attributes(attrs: dict, fact: derive.Fact) -> None:
         if lead.get(name) is not None:
             attrs[name] = lead[name]
     properties = dict(attrs.get("properties") or {})
-    d.merge_properties(properties, lead.get("properties"))
+    derive.merge_properties(properties, lead.get("properties"))
     attrs["properties"] = properties
     attrs["crm_heat"] = lead.get("heat") or attrs.get("crm_heat") or ""
     if fact.type == "lead.created" and attrs.get("created_in_crm_at") is None:
