@@ -39,16 +39,22 @@ NOTICES = (EscalationKind.DISPUTE, EscalationKind.DEFINITION)
 PERSON, TEAM, NOBODY = "person", "team", "nobody"
 
 
-def person_recipient(person: Person) -> str:
-    return f"{PERSON}:{person.pk}"
+def person_recipient(person_id: int) -> str:
+    return f"{PERSON}:{person_id}"
 
 
-def team_recipient(team: Team) -> str:
-    return f"{TEAM}:{team.pk}"
+def team_recipient(team_id: int) -> str:
+    return f"{TEAM}:{team_id}"
 
 
 def nobody_recipient(notify: str) -> str:
     return f"{NOBODY}:{notify}"
+
+
+def recipient_parts(recipient: str) -> tuple[str, str]:
+    """("person", "<id>"), ("team", "<id>") or ("nobody", "<notify>")."""
+    kind, _, value = recipient.partition(":")
+    return kind, value
 
 
 class Escalation(models.Model):
@@ -110,7 +116,7 @@ class Escalation(models.Model):
     @property
     def to_team_channel(self) -> bool:
         """Addressed to a team's Slack channel (else to a person, or to nobody)."""
-        return self.recipient.partition(":")[0] == TEAM
+        return recipient_parts(self.recipient)[0] == TEAM
 
 
 class AttemptOutcome(models.TextChoices):

@@ -30,7 +30,7 @@ def resolve(handoff: Handoff, notify: str, channel: str) -> Target:
                           error="team_channel steps can only use slack")
         if team is None:
             return Target(nobody_recipient(notify), error=f"{handoff.rep} has no team")
-        return Target(team_recipient(team), team=team)
+        return Target(team_recipient(team.pk), team=team)
     if notify == "rep":
         person = handoff.rep
     elif team is None:
@@ -42,4 +42,4 @@ def resolve(handoff: Handoff, notify: str, channel: str) -> Target:
         label = notify.replace("_", " ")
         return Target(nobody_recipient(notify), team=team,
                       error=f"team {team.name} has no {label} to notify")
-    return Target(person_recipient(person), person=person, team=team)
+    return Target(person_recipient(person.pk), person=person, team=team)

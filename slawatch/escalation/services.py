@@ -40,7 +40,7 @@ def notify_people(people, *, kind: str, payload: dict, about: str) -> list[Escal
         if channel == Channel.EMAIL and not person.email:
             log.warning("%s: %s has neither Slack nor email; not notified", about, person.pk)
             continue
-        rows.append(Escalation(kind=kind, handoff=None, recipient=person_recipient(person),
+        rows.append(Escalation(kind=kind, handoff=None, recipient=person_recipient(person.pk),
                                recipient_person=person, channel=channel,
                                next_attempt_at=timezone.now(), payload=payload))
     rows = Escalation.objects.bulk_create(rows)
