@@ -5,6 +5,7 @@ parsed stops start-up with a message naming the variable, instead of silently
 falling back to a default nobody asked for.
 """
 
+import ipaddress
 import math
 import os
 import re
@@ -14,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pycountry
 from django.core.exceptions import ImproperlyConfigured
+
+from slawatch.outbound import parse_allowed_hosts  # pure module, no Django
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -123,8 +126,6 @@ def env_timezone(name, default):
 
 def env_hosts(name):
     """A comma-separated list of host names or IP addresses (no scheme, port or path)."""
-    from slawatch.outbound import parse_allowed_hosts  # pure module, no Django
-
     try:
         return parse_allowed_hosts(env_list(name))
     except ValueError as exc:
@@ -133,8 +134,6 @@ def env_hosts(name):
 
 def env_networks(name):
     """A comma-separated list of IP addresses or networks (CIDR), e.g. `10.0.0.0/8,127.0.0.1`."""
-    import ipaddress
-
     networks = []
     for item in env_list(name):
         try:

@@ -27,6 +27,7 @@ from config.env import (
     env_timezone,
     env_url,
 )
+from slawatch.leads.events import HEATS, WARM  # pure module, no Django
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SLAWATCH_VAR_DIR", str(BASE_DIR / "var")))
@@ -131,7 +132,6 @@ if _test_db_name:
     _db["TEST"] = {"NAME": _test_db_name}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 
 # --- Redis, cache, Celery -------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
@@ -160,7 +160,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "slawatch"
 CELERY_TIMEZONE = "UTC"
-# Periodic tasks. Each capability adds its own entries (see slawatch/*/schedule.py).
+# Periodic tasks: each capability's entries are added further down in this file.
 CELERY_BEAT_SCHEDULE = {}
 
 # --- Auth, i18n, static ---------------------------------------------------
@@ -288,7 +288,7 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 SLAWATCH_PUBLIC_URL = env_url("SLAWATCH_PUBLIC_URL")
 SLAWATCH_MAX_BODY_BYTES = env_int("SLAWATCH_MAX_BODY_BYTES", 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(SLAWATCH_MAX_BODY_BYTES, 2_621_440)
-SLAWATCH_DEFAULT_HEAT = env_choice("SLAWATCH_DEFAULT_HEAT", "warm", {"hot", "warm", "cold"})
+SLAWATCH_DEFAULT_HEAT = env_choice("SLAWATCH_DEFAULT_HEAT", WARM, set(HEATS))
 SLAWATCH_SWEEP_INTERVAL_SECONDS = env_float("SLAWATCH_SWEEP_INTERVAL_SECONDS", 5.0, minimum=0.5)
 SLAWATCH_SWEEP_BATCH_SIZE = env_int("SLAWATCH_SWEEP_BATCH_SIZE", 500, minimum=1)
 # The sweeper process (manage.py slawatch_sweeper, docs/ESCALATION.md): it sleeps until the
@@ -372,6 +372,10 @@ SALESFORCE_DISQUALIFIED_STATUSES = env_list(
     "SALESFORCE_DISQUALIFIED_STATUSES", ["Closed - Not Converted", "Unqualified", "Disqualified"])
 SLAWATCH_INBOX_GRACE_SECONDS = env_int("SLAWATCH_INBOX_GRACE_SECONDS", 60, minimum=1)
 SLAWATCH_INBOX_MAX_ATTEMPTS = env_int("SLAWATCH_INBOX_MAX_ATTEMPTS", 8, minimum=1)
+# An inbox event that failed is tried again after 30 s, 60 s, 120 s … at most 1 h.
+SLAWATCH_INBOX_BACKOFF_SECONDS = env_float("SLAWATCH_INBOX_BACKOFF_SECONDS", 30.0, minimum=0)
+SLAWATCH_INBOX_MAX_BACKOFF_SECONDS = env_float("SLAWATCH_INBOX_MAX_BACKOFF_SECONDS", 3600.0,
+                                               minimum=1)
 # With a shared cache (Redis), one wake-up task per burst instead of one per delivery.
 SLAWATCH_INBOX_WAKE_DEBOUNCE = env_bool("SLAWATCH_INBOX_WAKE_DEBOUNCE", bool(REDIS_URL))
 SLAWATCH_POLL_INTERVAL_SECONDS = env_float("SLAWATCH_POLL_INTERVAL_SECONDS", 300.0, minimum=10)

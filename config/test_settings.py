@@ -21,6 +21,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# WhiteNoise serves STATIC_ROOT and warns on every request when it is missing; tests run
+# without collectstatic, so it is an empty (git-ignored) directory here.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests choose the wake-up debounce explicitly (tests/ingest/test_inbox_wake.py).
 SLAWATCH_INBOX_WAKE_DEBOUNCE = False

@@ -277,10 +277,6 @@ def add_business_time(cal: BusinessCalendar, start: datetime, delta: timedelta) 
     return start + delta
 
 
-def add_business_minutes(cal: BusinessCalendar, start: datetime, minutes: float) -> datetime:
-    return add_business_time(cal, start, timedelta(minutes=minutes))
-
-
 def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
     """Open time in [start, end); zero when end is not after start."""
     begin, finish = _aware_micros(start, "start"), _aware_micros(end, "end")
@@ -291,10 +287,6 @@ def business_time_between(cal: BusinessCalendar, start: datetime, end: datetime)
         return timedelta(microseconds=finish - begin)
     index = _index_for(cal, begin, finish)
     return timedelta(microseconds=index.open_before(finish) - index.open_before(begin))
-
-
-def business_minutes_between(cal: BusinessCalendar, start: datetime, end: datetime) -> float:
-    return business_time_between(cal, start, end).total_seconds() / 60
 
 
 class HolidaySet(Container[date]):

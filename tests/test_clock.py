@@ -11,12 +11,18 @@ from slawatch import clock
 from slawatch.clock import (
     BusinessCalendar,
     ClockError,
-    add_business_minutes,
     add_business_time,
-    business_minutes_between,
     business_time_between,
 )
 from slawatch.people.models import calendar_spec_to_clock
+
+
+def add_business_minutes(cal, start, minutes):
+    return add_business_time(cal, start, timedelta(minutes=minutes))
+
+
+def business_minutes_between(cal, start, end):
+    return business_time_between(cal, start, end).total_seconds() / 60
 
 
 def utc(text):

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.urls import path
 
 from slawatch.leads.models import Handoff, HandoffStatus
-from slawatch.quality.models import QualityDispute
+from slawatch.quality.models import DisputeOutcome, QualityDispute
 
 
 class ScopedAdminMixin:
@@ -91,7 +91,7 @@ class DisputedFilter(admin.SimpleListFilter):
             return queryset
         disputes = QualityDispute.objects.filter(feedback__lead_id=OuterRef(self.lead_path))
         if value == "open":
-            disputes = disputes.filter(outcome="open")
+            disputes = disputes.filter(outcome=DisputeOutcome.OPEN)
         exists = Exists(disputes)
         return queryset.filter(~exists if value == "no" else exists)
 

@@ -7,7 +7,7 @@ class AccessConfig(AppConfig):
     verbose_name = "Access control"
 
     def ready(self):
-        from slawatch.access import signals
+        from slawatch.access import signals  # imports models: only once the registry is ready
 
         # After every migrate, so models added by later migrations reach the role groups.
         post_migrate.connect(signals.sync_role_groups, dispatch_uid="slawatch-sync-roles")

@@ -50,14 +50,6 @@ def may_acknowledge(actor, handoff) -> bool:
     return ACKNOWLEDGE in allowed_actions(actor, handoff)
 
 
-def may_snooze(actor, handoff) -> bool:
-    return SNOOZE in allowed_actions(actor, handoff)
-
-
-def may_reassign(actor, handoff) -> bool:
-    return REASSIGN in allowed_actions(actor, handoff)
-
-
 def refusal(actor, handoff, action: str) -> str | None:
     """None when allowed; else a sentence saying why not, for Slack, the API or the board."""
     if action in allowed_actions(actor, handoff):

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from slawatch.access import roles
 from slawatch.leads.models import Handoff, Lead, SlaPolicy
 from slawatch.people.models import Person, Team
-from slawatch.quality.models import DisputeComment, LeadFeedback, QualityDispute
+from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute
 
 EVERYTHING = "all"
 
@@ -117,13 +117,6 @@ def disputes_for(user, qs: QuerySet | None = None) -> QuerySet:
     return qs.filter(feedback__in=feedback_for(user).values("pk"))
 
 
-def comments_for(user, qs: QuerySet | None = None) -> QuerySet:
-    qs = DisputeComment.objects.all() if qs is None else qs
-    if sees_everything(user):
-        return qs
-    return qs.filter(dispute__in=disputes_for(user).values("pk"))
-
-
 def people_for(user, qs: QuerySet | None = None) -> QuerySet:
     """People a user may pick (e.g. a rep to reassign to): a manager's own teams."""
     qs = Person.objects.all() if qs is None else qs
@@ -159,8 +152,6 @@ def lead_rows_for(user, qs: QuerySet) -> QuerySet:
 
 
 def commitments_for(user, qs: QuerySet | None = None) -> QuerySet:
-    from slawatch.quality.models import Commitment
-
     qs = Commitment.objects.all() if qs is None else qs
     condition = commitment_scope(user)
     return qs if condition is None else qs.filter(condition)
@@ -168,6 +159,8 @@ def commitments_for(user, qs: QuerySet | None = None) -> QuerySet:
 
 def slack_actions_for(user, qs: QuerySet | None = None) -> QuerySet:
     """Recorded Slack clicks on handoffs the user sees."""
+    # Not at the top: escalation imports access (services, admin); access importing
+    # escalation when loaded would make the two apps import each other.
     from slawatch.escalation.models import SlackAction
 
     qs = SlackAction.objects.all() if qs is None else qs
@@ -178,7 +171,7 @@ def slack_actions_for(user, qs: QuerySet | None = None) -> QuerySet:
 
 def escalations_for(user, qs: QuerySet | None = None) -> QuerySet:
     """Outbox rows about handoffs the user sees, or addressed to people the user sees."""
-    from slawatch.escalation.models import Escalation
+    from slawatch.escalation.models import Escalation  # not at the top: see slack_actions_for
 
     qs = Escalation.objects.all() if qs is None else qs
     if sees_everything(user):

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from slawatch.escalation.models import Escalation
 from slawatch.leads import ladder
-from slawatch.leads.models import Handoff, Lead, SlaPolicy
+from slawatch.leads.models import Handoff, Lead, SlaPolicy, TouchKind
 from slawatch.leads.owners import OwnerIdTaken, person_set_crm_ids
 from slawatch.people.models import Calendar, Person, Team, validate_outbound_url
 
@@ -152,7 +152,7 @@ class StepSerializer(serializers.Serializer):
 class PolicySerializer(CleanModelSerializer):
     steps = StepSerializer(many=True, required=False)
     touch_kinds = serializers.ListField(
-        child=serializers.ChoiceField(["call", "email", "meeting", "sms", "other"]),
+        child=serializers.ChoiceField(TouchKind.values),
         required=False)
 
     class Meta:

@@ -6,4 +6,5 @@ class CrmSyncConfig(AppConfig):
     verbose_name = "CRM write-back"
 
     def ready(self):
-        from slawatch.crmsync import receivers  # noqa: F401  (connects the signal receivers)
+        # Connects the signal receivers; imports models, so only once the registry is ready.
+        from slawatch.crmsync import receivers  # noqa: F401

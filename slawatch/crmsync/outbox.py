@@ -22,6 +22,7 @@ from django.utils import timezone
 from slawatch.crmsync.models import CrmWrite, WriteKind, WriteStatus
 from slawatch.crmsync.writers import Result, sla_fields, writer_for
 from slawatch.leads.models import Lead
+from slawatch.retry import backoff_seconds
 from slawatch.tasking import enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -94,12 +95,6 @@ def deliver(write_id: int) -> str:
     return _finish(write, result)
 
 
-def backoff(attempts: int, retry_after: float | None) -> float:
-    """Exponential from the first retry, capped; the CRM's Retry-After is a floor."""
-    delay = settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS * (2 ** max(0, attempts - 1))
-    return max(min(delay, settings.SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS), retry_after or 0.0)
-
-
 def _finish(write: CrmWrite, result: Result) -> str:
     now = timezone.now()
     if result.ok:
@@ -110,8 +105,11 @@ def _finish(write: CrmWrite, result: Result) -> str:
         changes = {"last_error": f"{result.error}{suffix}"[:2000]}
     else:
         status = WriteStatus.PENDING
-        changes = {"last_error": result.error[:2000], "next_attempt_at": now + timedelta(
-            seconds=backoff(write.attempts, result.retry_after))}
+        delay = backoff_seconds(write.attempts, base=settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS,
+                                cap=settings.SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS,
+                                floor=result.retry_after)
+        changes = {"last_error": result.error[:2000],
+                   "next_attempt_at": now + timedelta(seconds=delay)}
     updated = CrmWrite.objects.filter(pk=write.pk, status=WriteStatus.SENDING,
                                       sending_since=write.sending_since).update(
         status=status, sending_since=None, last_status_code=result.status_code, **changes)
@@ -154,8 +152,8 @@ def deliver_sla_batch(crm: str, write_ids: list[int]) -> Counter:
 
 
 def push_due(now: datetime | None = None) -> dict:
-    """Beat and slawatch_drain: reap, then send every write whose time has come (owners
-    one call each, SLA fields batched per CRM)."""
+    """Beat, and after each queued write: reap, then send every write whose time has
+    come (owners one call each, SLA fields batched per CRM)."""
     now = now or timezone.now()
     reap(now)
     counts = Counter()
@@ -170,7 +168,8 @@ def push_due(now: datetime | None = None) -> dict:
             batches[crm].append(pk)
     for crm, ids in batches.items():
         counts.update(deliver_sla_batch(crm, ids))
-    return {"sent": counts["sent"], "retrying": counts["pending"], "failed": counts["failed"]}
+    return {"sent": counts[WriteStatus.SENT], "retrying": counts[WriteStatus.PENDING],
+            "failed": counts[WriteStatus.FAILED]}
 
 
 def crm_writes_retry(*, ids) -> int:

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from slawatch.crmsync import outbox
+from slawatch.crmsync import outbox, owners
 
 
 @shared_task(ignore_result=True)
@@ -14,6 +14,4 @@ def push_due() -> dict:
 @shared_task(ignore_result=True)
 def sync_owners() -> None:
     """Beat, daily: map CRM owners to people by e-mail."""
-    from slawatch.crmsync.owners import sync_owners as run
-
-    run()
+    owners.sync_owners()

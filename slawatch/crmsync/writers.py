@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 import requests
@@ -19,6 +18,7 @@ from django.conf import settings
 
 from slawatch.ingest.clients import TIMEOUT, CrmApiError, SalesforceClient, error_code
 from slawatch.ingest.services import salesforce_client
+from slawatch.retry import retry_after_seconds
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 TRANSIENT_STATUSES = {408, 429}
@@ -33,21 +33,6 @@ class Result:
     retry_after: float | None = None
 
 
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After in seconds, from either form the header takes (seconds or HTTP-date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 def result_of(response: requests.Response, what: str) -> Result:
     code = response.status_code
     if 200 <= code < 300:
@@ -55,7 +40,7 @@ def result_of(response: requests.Response, what: str) -> Result:
     transient = code in TRANSIENT_STATUSES or code >= 500
     return Result(ok=False, permanent=not transient, status_code=code,
                   error=f"{what} answered {code}: {response.text[:300]}",
-                  retry_after=retry_after(response.headers.get("Retry-After")))
+                  retry_after=retry_after_seconds(response.headers))
 
 
 class Writer:

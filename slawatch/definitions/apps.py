@@ -6,6 +6,8 @@ class DefinitionsConfig(AppConfig):
     verbose_name = "Lead definitions"
 
     def ready(self):
+        # Imported here, not at the top: they import models, which exist only once the
+        # app registry is ready.
         from slawatch.definitions.selectors import definitions_in_force
         from slawatch.leads.services import use_definitions
 

@@ -23,8 +23,8 @@ class Status(models.TextChoices):
 
 
 class CrmHeat(models.TextChoices):
-    PREFER = "prefer", "Prefer the CRM's heat"
-    IGNORE = "ignore", "Ignore the CRM's heat (rules always decide)"
+    PREFER = heat_rules.PREFER, "Prefer the CRM's heat"
+    IGNORE = heat_rules.IGNORE, "Ignore the CRM's heat (rules always decide)"
 
 
 class Side(models.TextChoices):

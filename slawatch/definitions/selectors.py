@@ -13,7 +13,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from slawatch.definitions.models import LeadDefinition, Side, Status
+from slawatch.definitions.models import CrmHeat, LeadDefinition, Side, Status
 from slawatch.leads import heat_rules
 from slawatch.leads.events import HEATS
 from slawatch.leads.models import Lead
@@ -86,7 +86,7 @@ class Preview:
         rows = [{"key": index, "label": f"rule {index}: {rule['heat']} when "
                  + " and ".join(describe(c) for c in rule["when"])}
                 for index, rule in enumerate(definition.rules)]
-        if definition.crm_heat == "prefer":
+        if definition.crm_heat == CrmHeat.PREFER:
             rows.insert(0, {"key": "crm", "label": "the CRM's own heat (preferred)"})
         rows.append({"key": None, "label": f"no rule matched: {definition.default_heat}"})
         for row in rows:
@@ -124,7 +124,7 @@ def preview(definition: LeadDefinition, *, days: int = PREVIEW_DAYS, now=None,
                                         score=lead.score, email=lead.email,
                                         properties=lead.properties)
         crm = lead.crm_heat or None
-        if definition.crm_heat == "prefer" and crm:
+        if definition.crm_heat == CrmHeat.PREFER and crm:
             index, would = "crm", crm
         else:
             index = heat_rules.matching_rule(rules, fields)

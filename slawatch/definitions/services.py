@@ -28,7 +28,7 @@ from slawatch.definitions.models import (
     side_of,
 )
 from slawatch.definitions.selectors import awaited_sides
-from slawatch.escalation.models import Escalation
+from slawatch.escalation.models import Escalation, EscalationKind
 from slawatch.escalation.services import notify_people
 from slawatch.people.models import Person, Role
 
@@ -171,7 +171,7 @@ def awaited_people(definition: LeadDefinition) -> list[Person]:
 def notify_awaited(definition: LeadDefinition, *, what: str) -> list[Escalation]:
     """One notice per person whose side has not approved yet (Slack when they have a Slack
     id, else email), written to the outbox in the caller's transaction."""
-    return notify_people(awaited_people(definition), kind="definition",
+    return notify_people(awaited_people(definition), kind=EscalationKind.DEFINITION,
                          payload=_payload(definition, what), about=f"definition {definition.pk}")
 
 

@@ -5,6 +5,9 @@ and the CRM simulator, so the simulator's owner ids always match the people the
 demo created.
 """
 
+from slawatch.leads.events import COLD, HOT, WARM
+from slawatch.leads.heat_rules import IGNORE
+
 CRM = "demo-crm"
 PASSWORD = "slawatch-demo"  # printed by make run; demo databases only
 
@@ -70,16 +73,16 @@ BUSINESS_STEPS = [
 def policies(hot_minutes=2):
     """The three heat tiers (team-wide defaults) plus EMEA's own warm tier."""
     return [
-        {"heat": "hot", "team": None, "calendar": "Always open (24x7)",
+        {"heat": HOT, "team": None, "calendar": "Always open (24x7)",
          "first_touch_minutes": hot_minutes, "follow_up_touches": 0,
          "follow_up_window_minutes": 0, "steps": hot_steps(max(1, hot_minutes * 2))},
-        {"heat": "warm", "team": None, "calendar": "US business hours",
+        {"heat": WARM, "team": None, "calendar": "US business hours",
          "first_touch_minutes": 60, "follow_up_touches": 1, "follow_up_window_minutes": 480,
          "steps": BUSINESS_STEPS},
-        {"heat": "warm", "team": "EMEA", "calendar": "EMEA business hours",
+        {"heat": WARM, "team": "EMEA", "calendar": "EMEA business hours",
          "first_touch_minutes": 60, "follow_up_touches": 1, "follow_up_window_minutes": 480,
          "steps": BUSINESS_STEPS},
-        {"heat": "cold", "team": None, "calendar": "US business hours",
+        {"heat": COLD, "team": None, "calendar": "US business hours",
          "first_touch_minutes": 480, "follow_up_touches": 0, "follow_up_window_minutes": 0,
          "steps": BUSINESS_STEPS[:2]},
     ]
@@ -104,12 +107,12 @@ COUNTRIES = ["US", "CA", "DE", "FR", "GB", "ES"]
 # are cold whatever else they did; a demo request or a score of 80 or more is hot.
 DEFINITION = {
     "name": "Demo requests and high scores are hot; students are cold",
-    "default_heat": "warm", "crm_heat": "ignore",
+    "default_heat": WARM, "crm_heat": IGNORE,
     "rules": [
-        {"heat": "cold", "when": [{"field": "email_domain", "op": "in",
+        {"heat": COLD, "when": [{"field": "email_domain", "op": "in",
                                    "value": STUDENT_DOMAINS}]},
-        {"heat": "hot", "when": [{"field": "form", "op": "eq", "value": "demo_request"}]},
-        {"heat": "hot", "when": [{"field": "score", "op": "gte", "value": 80}]},
+        {"heat": HOT, "when": [{"field": "form", "op": "eq", "value": "demo_request"}]},
+        {"heat": HOT, "when": [{"field": "score", "op": "gte", "value": 80}]},
     ],
 }
 DEFINITION_SIGNERS = ("Maya Chen", "Mia Wong")  # the sales side and the marketing side
@@ -122,11 +125,11 @@ def lead_fields(rng, external_id, heat):
     company = rng.choice(COMPANIES)
     domain = company.lower().replace(" ", "") + ".example"
     form, score = rng.choice(FORMS[1:]), rng.randint(20, 79)
-    if heat == "hot" and rng.random() < 0.5:
+    if heat == HOT and rng.random() < 0.5:
         form = "demo_request"
-    elif heat == "hot":
+    elif heat == HOT:
         score = rng.randint(80, 99)
-    elif heat == "cold":
+    elif heat == COLD:
         domain, score = rng.choice(STUDENT_DOMAINS), rng.randint(5, 99)
     return {"external_id": external_id, "name": f"{first} {last}", "company": company,
             "email": f"{first.lower()}.{last.lower()}@{domain}",

@@ -14,14 +14,15 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from slawatch.demo import cast
+from slawatch.leads.events import CALL, COLD, EMAIL, HOT, MEETING, SMS, WARM
 
-HEAT_WEIGHTS = {"hot": 0.3, "warm": 0.45, "cold": 0.25}
+HEAT_WEIGHTS = {HOT: 0.3, WARM: 0.45, COLD: 0.25}
 TEAM_ZONES = {"North America": "America/New_York", "EMEA": "Europe/Berlin"}
 # (on-time share, on-time delay range, late delay range) in minutes, by heat
 TOUCH_DELAYS = {
-    "hot": (0.75, (0.3, 1.8), (3, 45)),
-    "warm": (0.8, (5, 55), (70, 300)),
-    "cold": (0.7, (30, 400), (600, 2400)),
+    HOT: (0.75, (0.3, 1.8), (3, 45)),
+    WARM: (0.8, (5, 55), (70, 300)),
+    COLD: (0.7, (30, 400), (600, 2400)),
 }
 REJECT_REASONS = ["bad_contact_data", "not_target_market", "no_budget", "no_need",
                   "student_or_job_seeker", "competitor", "duplicate"]
@@ -52,7 +53,7 @@ def _handoff_instant(rng, day, team):
 
 
 def _touch(history, rng, at, owner, kind=None):
-    touch = {"kind": kind or rng.choice(["call", "call", "email", "meeting", "sms"]),
+    touch = {"kind": kind or rng.choice([CALL, CALL, EMAIL, MEETING, SMS]),
              "at": at.isoformat(), "by": owner}
     _event(history, "lead.touched", at, {"external_id": history.external_id}, touch=touch)
 
@@ -69,7 +70,7 @@ def lead_history(rng: random.Random, number: str, assigned_at: datetime, team: s
     _event(history, "lead.assigned", assigned_at, {"external_id": history.external_id,
                                                    "owner": owner})
     start = assigned_at
-    if heat == "warm" and rng.random() < 0.1:  # handed on to a colleague before any touch
+    if heat == WARM and rng.random() < 0.1:  # handed on to a colleague before any touch
         owner = rng.choice([o for o in owners if o != owner])
         start = assigned_at + timedelta(minutes=rng.randint(10, 40))
         history.owner = owner
@@ -79,10 +80,10 @@ def lead_history(rng: random.Random, number: str, assigned_at: datetime, team: s
     low, high = fast if rng.random() < on_time else slow
     touched = min(start + timedelta(minutes=rng.uniform(low, high)), latest)
     _touch(history, rng, touched, owner)
-    if heat == "warm":  # the one follow-up the warm tier requires
+    if heat == WARM:  # the one follow-up the warm tier requires
         follow_up = min(touched + timedelta(minutes=rng.uniform(60, 900)), latest)
         _touch(history, rng, max(follow_up, touched + timedelta(seconds=1)), owner,
-               kind="email")
+               kind=EMAIL)
     _outcome(history, rng, touched, latest)
     _feedback(history, rng)
     return history

@@ -19,7 +19,7 @@ from slawatch.definitions.models import LeadDefinition
 from slawatch.demo import cast, history
 from slawatch.economics.models import Rate, Spend
 from slawatch.leads.events import DomainEvent
-from slawatch.leads.models import Lead, SlaPolicy
+from slawatch.leads.models import Lead, LeadStatus, SlaPolicy
 from slawatch.leads.services import apply_events
 from slawatch.people.models import Calendar, CrmIdentity, Person, Team
 from slawatch.quality.models import Commitment, DisputeOutcome, LeadFeedback, QualityDispute
@@ -188,7 +188,7 @@ def close_stale_simulated(older_than_minutes: int = 15) -> int:
     stopped before their scripted end), so their repeats do not ring forever."""
     cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
     stale = Lead.objects.filter(crm=cast.CRM, external_id__startswith="SIM-",
-                                status="open", created_at__lt=cutoff)
+                                status=LeadStatus.OPEN, created_at__lt=cutoff)
     events = [DomainEvent.parse({
         "event_id": f"{lead.external_id}-demo-cleanup", "type": "lead.disqualified",
         "occurred_at": timezone.now().isoformat(), "crm": cast.CRM,

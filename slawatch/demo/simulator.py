@@ -23,6 +23,7 @@ import requests
 
 from slawatch.demo import cast
 from slawatch.ingest.signatures import generic_header
+from slawatch.leads.events import CALL, COLD, EMAIL, HOT, SMS, WARM
 
 log = logging.getLogger(__name__)
 PATH = "/webhooks/events/"
@@ -62,7 +63,7 @@ class Simulator:
         heapq.heappush(self.queue, (when, next(self._seq), body))
 
     def _touch(self, when, external_id, owner):
-        touch = {"kind": self.rng.choice(["call", "email", "sms"]), "at": when.isoformat(),
+        touch = {"kind": self.rng.choice([CALL, EMAIL, SMS]), "at": when.isoformat(),
                  "by": owner}
         self._at(when, "lead.touched", external_id, {}, touch=touch)
 
@@ -71,12 +72,12 @@ class Simulator:
         external_id = f"SIM-{self.run_id}-{self.leads:04d}"
         team = self.rng.choice(list(cast.REPS_BY_TEAM))
         owner = self.rng.choice(cast.REPS_BY_TEAM[team])
-        heat = "hot" if self.rng.random() < self.hot_share else self.rng.choice(["warm", "cold"])
+        heat = HOT if self.rng.random() < self.hot_share else self.rng.choice([WARM, COLD])
         fields = cast.lead_fields(self.rng, external_id, heat)
         fields.pop("external_id")
         self._at(now, "lead.created", external_id, fields)
         self._at(now, "lead.assigned", external_id, {"owner": owner, "heat": heat})
-        if heat == "hot":
+        if heat == HOT:
             self._hot_fate(now, external_id, team, owner)
         else:  # business-hours tiers: touched within a few minutes, for the board
             self._touch(now + timedelta(minutes=self.rng.uniform(1, 5)), external_id, owner)

@@ -20,8 +20,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from slawatch.demo.models import SlackSinkMessage
-from slawatch.escalation.models import Escalation
-from slawatch.leads.models import Handoff, SlaPolicy
+from slawatch.escalation.models import Escalation, EscalationKind, EscalationStatus
+from slawatch.leads.models import Handoff, HandoffStatus, Heat, SlaPolicy
 
 MAX_SINK_BODY = 256 * 1024
 
@@ -101,13 +101,14 @@ def _recent_mail(limit=10):
 def _live_counts():
     """One aggregate query per table, not one count per figure."""
     return {
-        **Escalation.objects.filter(kind="escalation").aggregate(
+        **Escalation.objects.filter(kind=EscalationKind.ESCALATION).aggregate(
             escalations=Count("id"),
-            escalations_sent=Count("id", filter=Q(status="sent")),
-            escalations_failed=Count("id", filter=Q(status="failed"))),
+            escalations_sent=Count("id", filter=Q(status=EscalationStatus.SENT)),
+            escalations_failed=Count("id", filter=Q(status=EscalationStatus.FAILED))),
         "slack_messages": SlackSinkMessage.objects.count(),
         **Handoff.objects.filter(closed_at__isnull=True).aggregate(
-            open_handoffs=Count("id"), breached_open=Count("id", filter=Q(status="breached"))),
+            open_handoffs=Count("id"), breached_open=Count(
+                "id", filter=Q(status=HandoffStatus.BREACHED))),
     }
 
 
@@ -129,7 +130,7 @@ def step_label(escalation) -> str:
 
 
 def _hot_minutes():
-    policy = SlaPolicy.objects.filter(heat="hot", team__isnull=True).first()
+    policy = SlaPolicy.objects.filter(heat=Heat.HOT, team__isnull=True).first()
     return policy.first_touch_minutes if policy else None
 
 

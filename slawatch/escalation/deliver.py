@@ -10,6 +10,7 @@ and the outcome is written by a second conditional update.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import datetime, timedelta
 from html import escape as html_escape
 
@@ -18,20 +19,22 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from slawatch.escalation import facts
+from slawatch.escalation import digest, facts
 from slawatch.escalation.channels import DeliveryError, PermanentError, TransientError
 from slawatch.escalation.channels import email as email_channel
 from slawatch.escalation.channels import slack as slack_channel
 from slawatch.escalation.models import (
+    BUNDLES,
+    NOTICES,
     AttemptOutcome,
+    Channel,
     Escalation,
     EscalationAttempt,
     EscalationStatus,
 )
+from slawatch.retry import backoff_seconds
 
 log = logging.getLogger(__name__)
-# Kinds of message that carry other escalations as their items (Escalation.digest).
-BUNDLES = ("digest", "catch_up")
 # Clocks differ: look this much further back than the lost attempt's start.
 HISTORY_SLACK_SECONDS = 60
 
@@ -58,6 +61,19 @@ def reap(now: datetime) -> int:
                                      sending_since__lt=stale).update(
         status=EscalationStatus.PENDING, sending_since=None, next_attempt_at=now,
         unconfirmed_since=Coalesce("unconfirmed_since", "sending_since"))
+
+
+def deliver_all_due() -> dict:
+    """slawatch_drain's step: reap stuck rows, bundle due digests, then send every
+    escalation whose time has come, here and now. Failures are counted, never raised:
+    they stay pending or failed, visible in the admin."""
+    now = timezone.now()
+    reap(now)
+    digest.collect_digests(now)
+    outcomes = Counter(deliver(pk) for pk in due_ids(now))
+    return {"sent": outcomes[EscalationStatus.SENT],
+            "retrying": outcomes[EscalationStatus.PENDING],
+            "failed": outcomes[EscalationStatus.FAILED]}
 
 
 def claim(escalation_id: int, now: datetime) -> bool:
@@ -89,7 +105,7 @@ def send(escalation: Escalation) -> None:
     if escalation.kind in BUNDLES:
         data = facts.digest_facts(escalation)
         slack_body, mail = slack_channel.digest_payload(data), email_channel.digest_message(data)
-    elif escalation.kind in ("dispute", "definition"):
+    elif escalation.kind in NOTICES:
         # Notices (lead-quality disputes, lead definitions awaiting approval) carry their
         # own subject and text.
         text = escalation.payload["text"]
@@ -98,7 +114,7 @@ def send(escalation: Escalation) -> None:
     else:
         data = facts.escalation_facts(escalation)
         slack_body, mail = slack_channel.payload(data), email_channel.message(data)
-    if escalation.channel == "email":
+    if escalation.channel == Channel.EMAIL:
         email_channel.send(_email_address(escalation), *mail, escalation_id=escalation.pk)
     else:
         _send_slack(escalation, slack_body)
@@ -139,7 +155,7 @@ def _already_posted(escalation, args, timeout) -> bool:
 
 def _send_slack(escalation, body: dict) -> None:
     team, person = escalation.recipient_team, escalation.recipient_person
-    if escalation.recipient.startswith("team:") and team is not None:
+    if escalation.to_team_channel and team is not None:
         if team.slack_webhook_url:
             slack_channel.send_webhook(team.slack_webhook_url, body,
                                        settings.SLAWATCH_HTTP_TIMEOUT_SECONDS,
@@ -154,13 +170,6 @@ def _send_slack(escalation, body: dict) -> None:
     _bot(escalation, person.slack_user_id, body)
 
 
-def backoff(attempts: int, retry_after: float | None) -> float:
-    """Exponential backoff from the first retry; Retry-After, when given, is a floor."""
-    delay = settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS * (2 ** max(0, attempts - 1))
-    delay = min(delay, settings.SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS)
-    return max(delay, retry_after or 0.0)
-
-
 def _finish(escalation, started, error: DeliveryError | None) -> str:
     now = timezone.now()
     attempts = escalation.attempts
@@ -172,8 +181,10 @@ def _finish(escalation, started, error: DeliveryError | None) -> str:
         changes = {"last_error": f"{error}{suffix}", "unconfirmed_since": None}
     else:
         status = EscalationStatus.PENDING
-        changes = {"last_error": str(error), "next_attempt_at": now + timedelta(
-            seconds=backoff(attempts, error.retry_after))}
+        delay = backoff_seconds(attempts, base=settings.SLAWATCH_DELIVERY_BACKOFF_SECONDS,
+                                cap=settings.SLAWATCH_DELIVERY_MAX_BACKOFF_SECONDS,
+                                floor=error.retry_after)
+        changes = {"last_error": str(error), "next_attempt_at": now + timedelta(seconds=delay)}
         if error.maybe_sent and escalation.unconfirmed_since is None:
             changes["unconfirmed_since"] = started
     EscalationAttempt.objects.create(
@@ -199,10 +210,10 @@ def _attempt_outcome(error) -> str:
     return AttemptOutcome.PERMANENT if error.permanent else AttemptOutcome.TRANSIENT
 
 
-def _finish_items(digest, status, now) -> None:
+def _finish_items(bundle, status, now) -> None:
     changes = {"status": status}
     if status == EscalationStatus.SENT:
         changes["sent_at"] = now
     else:
-        changes["last_error"] = f"its {digest.kind.replace('_', '-')} #{digest.pk} failed"
-    digest.items.filter(status=EscalationStatus.PENDING).update(**changes)
+        changes["last_error"] = f"its {bundle.kind.replace('_', '-')} #{bundle.pk} failed"
+    bundle.items.filter(status=EscalationStatus.PENDING).update(**changes)

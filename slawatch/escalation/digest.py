@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
-from slawatch.escalation.models import Escalation, EscalationStatus
+from slawatch.escalation.models import Escalation, EscalationKind, EscalationStatus
 
 
 def wants_digest(person) -> bool:
@@ -47,8 +47,8 @@ def _bundle(key, ids, now):
     person_id, recipient, channel = key
     with transaction.atomic():
         digest = Escalation.objects.create(
-            kind="digest", recipient=recipient, recipient_person_id=person_id, channel=channel,
-            next_attempt_at=now, payload={"items": len(ids)})
+            kind=EscalationKind.DIGEST, recipient=recipient, recipient_person_id=person_id,
+            channel=channel, next_attempt_at=now, payload={"items": len(ids)})
         # Conditional: a concurrent collector that got there first leaves us nothing.
         taken = Escalation.objects.filter(pk__in=ids, digest__isnull=True).update(digest=digest)
         if not taken:

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from slawatch.clock import business_time_between
-from slawatch.escalation.models import Escalation
+from slawatch.escalation.channels import BREACH, REMINDER, WARNING
+from slawatch.escalation.models import Escalation, EscalationKind
 from slawatch.leads.services import calendar_for
 
 DIGEST_ITEMS_SHOWN = 40
@@ -44,10 +45,10 @@ def _sla_minutes(snapshot, milestone) -> int | None:
 
 def _stage(escalation, milestone) -> str:
     if escalation.occurrence:
-        return "reminder"
+        return REMINDER
     if escalation.due_at and escalation.due_at < milestone.due_at:
-        return "warning"
-    return "breach"
+        return WARNING
+    return BREACH
 
 
 def escalation_facts(escalation: Escalation, now: datetime | None = None) -> dict:
@@ -86,7 +87,7 @@ def digest_facts(digest: Escalation, now: datetime | None = None) -> dict:
     shown = [escalation_facts(item, now) for item in items[:DIGEST_ITEMS_SHOWN]]
     count = len(items)
     plural = "s" if count != 1 else ""
-    if digest.kind == "catch_up":
+    if digest.kind == EscalationKind.CATCH_UP:
         title = (f"SLA catch-up: {count} escalation{plural} due more than "
                  f"{settings.SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES} min before slawatch "
                  "saw them")

@@ -19,6 +19,44 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
 
 
+class EscalationKind(models.TextChoices):
+    ESCALATION = "escalation", "Ladder step"
+    DIGEST = "digest", "Daily digest"
+    CATCH_UP = "catch_up", "Catch-up (steps found late)"
+    DISPUTE = "dispute", "Lead-quality dispute notice"
+    DEFINITION = "definition", "Lead definition notice"
+
+
+# Kinds that carry other escalations as their items (Escalation.digest).
+BUNDLES = (EscalationKind.DIGEST, EscalationKind.CATCH_UP)
+# Kinds whose payload holds their own subject and text.
+NOTICES = (EscalationKind.DISPUTE, EscalationKind.DEFINITION)
+
+# `Escalation.recipient`, built and read only here: "person:<id>", "team:<id>" (the team's
+# Slack channel) or "nobody:<notify>" (a ladder step that found no one; failed). The
+# foreign keys say who; the string keeps one row per recipient (escalation_once_per_step)
+# and is the API's `recipient` field.
+PERSON, TEAM, NOBODY = "person", "team", "nobody"
+
+
+def person_recipient(person_id: int) -> str:
+    return f"{PERSON}:{person_id}"
+
+
+def team_recipient(team_id: int) -> str:
+    return f"{TEAM}:{team_id}"
+
+
+def nobody_recipient(notify: str) -> str:
+    return f"{NOBODY}:{notify}"
+
+
+def recipient_parts(recipient: str) -> tuple[str, str]:
+    """("person", "<id>"), ("team", "<id>") or ("nobody", "<notify>")."""
+    kind, _, value = recipient.partition(":")
+    return kind, value
+
+
 class Escalation(models.Model):
     """The outbox: one message to one recipient on one channel, written before it is sent."""
 
@@ -29,9 +67,10 @@ class Escalation(models.Model):
     step = models.PositiveSmallIntegerField(null=True, blank=True,
                                             help_text="the step's index in the ladder")
     occurrence = models.PositiveIntegerField(default=0, help_text="0, then each repeat")
-    kind = models.CharField(max_length=16, default="escalation",
-                            help_text="escalation, dispute, digest")
-    recipient = models.CharField(max_length=64, help_text="person:<id> or team:<id>")
+    kind = models.CharField(max_length=16, choices=EscalationKind.choices,
+                            default=EscalationKind.ESCALATION)
+    recipient = models.CharField(max_length=64,
+                                 help_text="person:<id>, team:<id> or nobody:<notify>")
     recipient_person = models.ForeignKey(Person, null=True, blank=True,
                                          on_delete=models.SET_NULL, related_name="+")
     recipient_team = models.ForeignKey(Team, null=True, blank=True,
@@ -73,6 +112,11 @@ class Escalation(models.Model):
 
     def __str__(self):
         return f"{self.kind} → {self.recipient} via {self.channel} ({self.status})"
+
+    @property
+    def to_team_channel(self) -> bool:
+        """Addressed to a team's Slack channel (else to a person, or to nobody)."""
+        return recipient_parts(self.recipient)[0] == TEAM
 
 
 class AttemptOutcome(models.TextChoices):

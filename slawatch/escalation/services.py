@@ -10,7 +10,13 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from slawatch.escalation.models import Channel, Escalation, EscalationStatus, SlackAction
+from slawatch.escalation.models import (
+    Channel,
+    Escalation,
+    EscalationStatus,
+    SlackAction,
+    person_recipient,
+)
 from slawatch.leads.models import Handoff
 from slawatch.leads.reassign import ReassignRefused, handoff_reassign
 from slawatch.leads.services import handoff_acknowledge, handoff_snooze
@@ -34,7 +40,7 @@ def notify_people(people, *, kind: str, payload: dict, about: str) -> list[Escal
         if channel == Channel.EMAIL and not person.email:
             log.warning("%s: %s has neither Slack nor email; not notified", about, person.pk)
             continue
-        rows.append(Escalation(kind=kind, handoff=None, recipient=f"person:{person.pk}",
+        rows.append(Escalation(kind=kind, handoff=None, recipient=person_recipient(person.pk),
                                recipient_person=person, channel=channel,
                                next_attempt_at=timezone.now(), payload=payload))
     rows = Escalation.objects.bulk_create(rows)

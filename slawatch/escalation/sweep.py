@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from slawatch.bulksql import claim_rows, update_rows
 from slawatch.escalation import digest
-from slawatch.escalation.models import Escalation, EscalationStatus
+from slawatch.escalation.models import Escalation, EscalationKind, EscalationStatus
 from slawatch.escalation.recipients import resolve
 from slawatch.leads import ladder
 from slawatch.leads.models import Handoff, HandoffStatus, Milestone
@@ -221,9 +221,9 @@ def catch_up(rows, now) -> list[Escalation]:
         if row.payload.get("late") and row.digest_id is None:
             key = (row.recipient, row.recipient_person_id, row.recipient_team_id, row.channel)
             groups.setdefault(key, []).append(row)
-    notes = [Escalation(kind="catch_up", recipient=recipient, recipient_person_id=person_id,
-                        recipient_team_id=team_id, channel=channel, next_attempt_at=now,
-                        payload={"items": len(items)})
+    notes = [Escalation(kind=EscalationKind.CATCH_UP, recipient=recipient,
+                        recipient_person_id=person_id, recipient_team_id=team_id,
+                        channel=channel, next_attempt_at=now, payload={"items": len(items)})
              for (recipient, person_id, team_id, channel), items in groups.items()]
     Escalation.objects.bulk_create(notes)
     for note, items in zip(notes, groups.values()):
@@ -264,11 +264,18 @@ def _reroute(handoff_ids) -> None:
             log.exception("rerouting handoff %s failed", handoff_id)
 
 
+def sweep_counts() -> dict:
+    """slawatch_drain's step: one sweep here and now, as counts."""
+    result = sweep()
+    return {"claimed": result.claimed, "escalations": result.escalations,
+            "errors": result.errors}
+
+
 def _enqueue_for(escalations: int) -> None:
     """One message for the whole batch: deliver_due fans the pending rows out to one
     delivery task each, in a worker, off the sweep's path (a publish per escalation was
     a quarter of a 1,000-row sweep)."""
-    from slawatch.escalation.tasks import deliver_due
+    from slawatch.escalation.tasks import deliver_due  # tasks imports this module
 
     if not escalations:
         return

@@ -156,7 +156,7 @@ class Sweeper:
         self.seats.release()
         self.wake.set()
         try:
-            if future.result() == "sent":
+            if future.result() == EscalationStatus.SENT:
                 self.sent += 1
         except Exception:
             log.exception("sweeper: a delivery raised")

@@ -7,11 +7,11 @@ from datetime import timedelta
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
-from slawatch.escalation.models import Escalation
-from slawatch.ingest.models import CrmEvent, PollCursor
+from slawatch.escalation.models import Escalation, EscalationStatus
+from slawatch.ingest.models import CrmEvent, CrmEventStatus, PollCursor
 from slawatch.leads.models import Lead
 from slawatch.access import scoping
-from slawatch.quality.models import LeadFeedback, QualityDispute
+from slawatch.quality.models import DisputeOutcome, LeadFeedback, QualityDispute
 from slawatch.reports import selectors as reports
 
 DUE_NEXT = 20
@@ -37,7 +37,7 @@ def rejections_awaiting_marketing(limit=20):
 
 
 def open_disputes(limit=20):
-    return list(QualityDispute.objects.filter(outcome="open")
+    return list(QualityDispute.objects.filter(outcome=DisputeOutcome.OPEN)
                 .select_related("feedback__lead").order_by("created_at")[:limit])
 
 
@@ -66,10 +66,11 @@ def configuration_health():
     unmapped = (Lead.objects.exclude(owner_crm_id="").filter(owner__isnull=True)
                 .values("crm", "owner_crm_id").annotate(leads=Count("id"))
                 .order_by("-leads", "crm", "owner_crm_id"))
-    inbox = CrmEvent.objects.aggregate(pending=Count("id", filter=Q(status="pending")),
-                                       failed=Count("id", filter=Q(status="failed")))
+    inbox = CrmEvent.objects.aggregate(
+        pending=Count("id", filter=Q(status=CrmEventStatus.PENDING)),
+        failed=Count("id", filter=Q(status=CrmEventStatus.FAILED)))
     return {"unmapped_owners": list(unmapped[:20]),
-            "failed_deliveries": Escalation.objects.filter(status="failed").count(),
+            "failed_deliveries": Escalation.objects.filter(status=EscalationStatus.FAILED).count(),
             "inbox_pending": inbox["pending"], "inbox_failed": inbox["failed"],
             "poll_errors": list(PollCursor.objects.exclude(last_error="")
                                 .values("stream", "last_error", "last_run_at"))}

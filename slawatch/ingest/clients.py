@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 import requests
 
+from slawatch.retry import backoff_seconds, retry_after_seconds
+
 log = logging.getLogger(__name__)
 
 TIMEOUT = (5, 30)  # connect, read (seconds)
@@ -21,15 +23,6 @@ class CrmApiError(Exception):
     def __init__(self, message, status=None):
         super().__init__(message)
         self.status = status
-
-
-def retry_after_seconds(response, attempt, cap) -> float:
-    value = response.headers.get("Retry-After", "")
-    try:
-        wait = float(value)
-    except ValueError:
-        wait = 2.0 ** attempt  # no (or an HTTP-date) Retry-After: exponential back-off
-    return max(0.0, min(wait, cap))
 
 
 class ApiClient:
@@ -45,6 +38,10 @@ class ApiClient:
 
     def auth_headers(self) -> dict:
         return {}
+
+    def _backoff(self, attempt: int) -> float:
+        """1, 2, 4 … s after the 1st, 2nd, 3rd … failure (attempt 0, 1, 2 …), at most max_wait."""
+        return backoff_seconds(attempt + 1, base=1.0, cap=self.max_wait)
 
     def _throttle(self):
         if self.min_interval and self._last_request is not None:
@@ -64,12 +61,13 @@ class ApiClient:
                 if attempt == self.max_retries:
                     raise CrmApiError(f"{method} {path_or_url.split('?')[0]}: "
                                       f"{exc.__class__.__name__}") from None
-                self.sleep(min(2.0 ** attempt, self.max_wait))
+                self.sleep(self._backoff(attempt))
                 continue
             if response.status_code == 429 or response.status_code >= 500:
                 if attempt == self.max_retries:
                     break
-                wait = retry_after_seconds(response, attempt, self.max_wait)
+                wait = retry_after_seconds(response.headers)
+                wait = self._backoff(attempt) if wait is None else min(wait, self.max_wait)
                 log.warning("%s %s answered %s; retrying in %.1f s", method,
                             path_or_url.split("?")[0], response.status_code, wait)
                 self.sleep(wait)

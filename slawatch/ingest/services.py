@@ -21,6 +21,7 @@ from slawatch.ingest.clients import HubSpotClient, SalesforceClient
 from slawatch.ingest.models import CrmEvent, CrmEventStatus, Source
 from slawatch.leads.models import Lead
 from slawatch.leads.services import apply_events
+from slawatch.retry import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def _enqueue_received(source, event_ids):
     """Start processing. With a shared cache (Redis) a burst of deliveries publishes one
     `process_inbox` task instead of one message each: publishing costs more than the rest
     of the request (docs/BENCHMARKS.md), and the inbox itself is the queue."""
-    from slawatch.ingest.tasks import process_received
+    from slawatch.ingest.tasks import process_received  # tasks imports this module
+
     try:
         if settings.SLAWATCH_INBOX_WAKE_DEBOUNCE:
             _wake()
@@ -74,7 +76,8 @@ INBOX_BATCH = 200  # rows a drain claims and applies in one transaction
 
 def _wake():
     """Publish one `process_inbox` unless one is already on its way."""
-    from slawatch.ingest.tasks import process_inbox
+    from slawatch.ingest.tasks import process_inbox  # tasks imports this module
+
     if cache.add(INBOX_WAKE_KEY, 1, timeout=INBOX_WAKE_SECONDS):
         process_inbox.delay()
 
@@ -101,7 +104,7 @@ def claim_fresh(limit: int = INBOX_BATCH, now: datetime | None = None) -> list[i
         # workers share a burst instead of one giving up.
 
 
-def drain_fresh(batch: int = INBOX_BATCH) -> dict:
+def process_fresh_events(batch: int = INBOX_BATCH) -> dict:
     """The `process_inbox` task: process every never-tried delivery, in arrival order,
     a batch at a time. A full batch asks for a helper (another `process_inbox`, one at a
     time through the wake-up key), so every worker process joins a large backlog."""
@@ -120,8 +123,8 @@ def drain_fresh(batch: int = INBOX_BATCH) -> dict:
 def _enqueue_helper():
     try:
         _wake()
-    except Exception:  # broker down: this drain goes on alone
-        log.warning("could not ask for a helper drain", exc_info=True)
+    except Exception:  # broker down: this worker goes on alone
+        log.warning("could not ask for a helper process_inbox task", exc_info=True)
 
 
 # --- processing -----------------------------------------------------------
@@ -201,17 +204,15 @@ def process_event(event_pk: int, *, client=None, now: datetime | None = None) ->
         return _record_failure(event, exc, now or timezone.now())
 
 
-def backoff_seconds(attempts: int) -> int:
-    return min(30 * 2 ** (attempts - 1), 3600)
-
-
 def _record_failure(event, exc, now) -> str:
     attempts = event.attempts + 1
     final = attempts >= settings.SLAWATCH_INBOX_MAX_ATTEMPTS
     status = CrmEventStatus.FAILED if final else CrmEventStatus.PENDING
     CrmEvent.objects.filter(pk=event.pk, status=CrmEventStatus.PENDING).update(
         status=status, attempts=attempts, error=f"{exc.__class__.__name__}: {exc}"[:2000],
-        next_attempt_at=None if final else now + timedelta(seconds=backoff_seconds(attempts)))
+        next_attempt_at=None if final else now + timedelta(seconds=backoff_seconds(
+            attempts, base=settings.SLAWATCH_INBOX_BACKOFF_SECONDS,
+            cap=settings.SLAWATCH_INBOX_MAX_BACKOFF_SECONDS)))
     return status
 
 
@@ -279,7 +280,7 @@ def claim_due(now: datetime | None = None, limit: int = 500) -> list[int]:
     return pks
 
 
-def drain_inbox(now: datetime | None = None) -> dict:
+def process_due_events(now: datetime | None = None) -> dict:
     """slawatch_drain's step: process, here and now, every pending event that is due
     (never tried yet, or its retry time has come). Failures do not stop the run."""
     now = now or timezone.now()
@@ -299,7 +300,8 @@ def reprocess(queryset) -> int:
         next_attempt_at=now + timedelta(seconds=settings.SLAWATCH_INBOX_GRACE_SECONDS))
 
     def enqueue():
-        from slawatch.ingest.tasks import process_crm_events
+        from slawatch.ingest.tasks import process_crm_events  # tasks imports this module
+
         for start in range(0, len(pks), INBOX_BATCH):
             process_crm_events.delay(pks[start:start + INBOX_BATCH])
     transaction.on_commit(enqueue)

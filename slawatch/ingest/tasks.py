@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from slawatch.ingest import services
+from slawatch.ingest import pollers, services
 from slawatch.ingest.models import CrmEvent, CrmEventStatus
 
 
@@ -27,7 +27,7 @@ def process_received(source: str, event_ids: list[str]):
 @shared_task(ignore_result=True)
 def process_inbox():
     """Woken (at most once per burst) when deliveries arrive; drains every fresh one."""
-    services.drain_fresh()
+    services.process_fresh_events()
 
 
 @shared_task(ignore_result=True)
@@ -41,5 +41,4 @@ def requeue_pending():
 
 @shared_task(ignore_result=True)
 def poll_crms():
-    from slawatch.ingest import pollers
     pollers.poll_all()

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from slawatch.clock import BusinessCalendar, add_business_time, business_time_between
 from slawatch.leads import heat_rules, ladder
-from slawatch.leads.events import parse_instant
+from slawatch.leads.events import OTHER, parse_instant
 
 LEAD_FIELDS = ("email", "name", "company", "phone", "source", "campaign", "score", "sourced_by")
 RULE_INPUTS = ("source", "campaign", "score", "email")  # lead fields heat rules may read
@@ -308,7 +308,7 @@ def _touches(facts, ctx):
             continue  # the same activity reported twice (webhook and poll)
         by = raw.get("by", "")
         touches[key] = TouchPlan(
-            key=key, kind=raw.get("kind", "other"),
+            key=key, kind=raw.get("kind", OTHER),
             at=parse_instant(raw["at"], "touch.at") if raw.get("at") else fact.occurred_at,
             by_crm_id=by, by_id=ctx.person_for_owner(ctx.crm, by) if by else None)
     return sorted(touches.values(), key=lambda t: (t.at, t.key))

@@ -14,8 +14,12 @@ from decimal import Decimal, InvalidOperation
 
 TYPES = ("lead.created", "lead.assigned", "lead.heat_changed", "lead.touched",
          "lead.converted", "lead.disqualified", "lead.updated")
-HEATS = ("hot", "warm", "cold")
-TOUCH_KINDS = ("call", "email", "meeting", "sms", "other")
+# The vocabulary of heats and touch kinds, defined here once: pure modules use these
+# names, Django code the choices built from them (leads.models.Heat, TouchKind).
+HOT, WARM, COLD = "hot", "warm", "cold"
+HEATS = (HOT, WARM, COLD)
+CALL, EMAIL, MEETING, SMS, OTHER = "call", "email", "meeting", "sms", "other"
+TOUCH_KINDS = (CALL, EMAIL, MEETING, SMS, OTHER)
 LEAD_TEXT_FIELDS = {"email": 254, "name": 200, "company": 200, "phone": 50, "source": 100,
                     "campaign": 200, "owner": 100}
 MAX_ID = 100
@@ -165,7 +169,7 @@ def _parse_touch(raw, occurred_at):
     if raw is None:
         raise EventError("touch is required for lead.touched")
     raw = _object(raw, "touch")
-    kind = raw.get("kind", "other")
+    kind = raw.get("kind", OTHER)
     if kind not in TOUCH_KINDS:
         raise EventError(f"touch.kind must be one of {', '.join(TOUCH_KINDS)}")
     at = parse_instant(raw["at"], "touch.at") if raw.get("at") is not None else occurred_at

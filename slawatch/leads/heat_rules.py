@@ -30,7 +30,8 @@ from slawatch.leads.events import HEATS
 
 BUILTIN_FIELDS = ("source", "campaign", "score", "email_domain", "country")
 OPS = ("eq", "ne", "in", "not_in", "gte", "lte", "contains", "exists")
-CRM_HEAT_MODES = ("prefer", "ignore")
+# Whether a heat sent by the CRM wins over the rules (definitions.models.CrmHeat).
+PREFER, IGNORE = "prefer", "ignore"
 MAX_RULES = 200
 MAX_CONDITIONS = 20
 MAX_VALUES = 200
@@ -56,7 +57,7 @@ class Definition:
 
     version: int | None
     default_heat: str
-    crm_heat: str = "prefer"
+    crm_heat: str = PREFER
     rules: tuple = ()
     effective_from: datetime | None = None
     fields: frozenset = field(default=frozenset(), compare=False)
@@ -169,12 +170,6 @@ def validate_rules(rules) -> list[dict]:
     return out
 
 
-def validate_mode(mode) -> str:
-    if mode not in CRM_HEAT_MODES:
-        raise ValueError(f"crm_heat must be one of {', '.join(CRM_HEAT_MODES)}")
-    return mode
-
-
 def fields_read(rules) -> set[str]:
     """Every field some rule reads: a change of one of them may change the heat."""
     return {c["field"] for rule in rules for c in rule["when"]}
@@ -241,7 +236,7 @@ def decide_heat(rules: Sequence[Mapping], default_heat: str, crm_heat_mode: str,
                 lead_fields: Mapping, crm_heat: str | None) -> str:
     """The heat of one lead: the CRM's own heat when the mode is `prefer` and it sent one;
     else the first matching rule's heat; else the default. `rules` must be validated."""
-    if crm_heat_mode == "prefer" and crm_heat in HEATS:
+    if crm_heat_mode == PREFER and crm_heat in HEATS:
         return crm_heat
     index = matching_rule(rules, lead_fields)
     return rules[index]["heat"] if index is not None else default_heat

@@ -31,9 +31,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from slawatch.clock import add_business_time
-from slawatch.leads import derive as d
-from slawatch.leads import heat_rules, ladder
-from slawatch.leads.events import parse_instant
+from slawatch.leads import derive, heat_rules, ladder
+from slawatch.leads.events import OTHER, parse_instant
 
 
 
@@ -43,7 +42,7 @@ class Tail:
 
     attrs: dict  # the lead's derived attributes (derive._attributes' keys)
     carry: dict  # Lead.derivation
-    current: d.HandoffPlan | None = None  # the open handoff, ladder state included
+    current: derive.HandoffPlan | None = None  # the open handoff, ladder state included
     known_touches: frozenset = frozenset()  # stored touch keys among the new events'
     opportunities: dict = field(default_factory=dict)  # stored merges, by external id
 
@@ -52,8 +51,8 @@ class Tail:
 class Advance:
     attrs: dict
     carry: dict
-    handoffs: list[d.HandoffPlan]  # the ones created or changed, to be written
-    touches: list[d.TouchPlan]  # new ones
+    handoffs: list[derive.HandoffPlan]  # the ones created or changed, to be written
+    touches: list[derive.TouchPlan]  # new ones
     opportunities: dict[str, dict]  # merged anew
 
 
@@ -65,7 +64,7 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def touch_at(fact: d.Fact) -> datetime | None:
+def touch_at(fact: derive.Fact) -> datetime | None:
     if fact.type != "lead.touched":
         return None
     raw = fact.data.get("touch") or {}
@@ -77,7 +76,7 @@ def newest_instant(facts) -> datetime | None:
     return max(instants, default=None)
 
 
-def in_order(carry: dict | None, facts: list[d.Fact]) -> bool:
+def in_order(carry: dict | None, facts: list[derive.Fact]) -> bool:
     """Whether every new event (and touch time) comes strictly after what was applied,
     and after each other: then folding them on equals deriving from the whole set."""
     if carry is None:
@@ -91,39 +90,39 @@ def in_order(carry: dict | None, facts: list[d.Fact]) -> bool:
     return True
 
 
-def fold_attributes(attrs: dict, fact: d.Fact) -> None:
+def fold_attributes(attrs: dict, fact: derive.Fact) -> None:
     """derive._attributes and derive.field_states, one event further (the owner and the
     heat a definition decides are set by the caller, which knows what to believe)."""
-    lead = d._lead(fact)
-    for name in d.LEAD_FIELDS + ("heat",):
+    lead = derive._lead(fact)
+    for name in derive.LEAD_FIELDS + ("heat",):
         if lead.get(name) is not None:
             attrs[name] = lead[name]
     properties = dict(attrs.get("properties") or {})
-    d.merge_properties(properties, lead.get("properties"))
+    derive.merge_properties(properties, lead.get("properties"))
     attrs["properties"] = properties
     attrs["crm_heat"] = lead.get("heat") or attrs.get("crm_heat") or ""
     if fact.type == "lead.created" and attrs.get("created_in_crm_at") is None:
         attrs["created_in_crm_at"] = fact.occurred_at
-    if fact.type in d.TERMINAL:
-        status = d.TERMINAL[fact.type]
+    if fact.type in derive.TERMINAL:
+        status = derive.TERMINAL[fact.type]
         attrs["status"] = status
         if attrs.get(f"{status}_at") is None:
             attrs[f"{status}_at"] = fact.occurred_at
     attrs["last_event_at"] = fact.occurred_at
 
 
-def field_state(attrs: dict, at: datetime) -> d.FieldState:
+def field_state(attrs: dict, at: datetime) -> derive.FieldState:
     """What the heat rules read after the events folded into `attrs` (derive.field_states)."""
-    values = {name: attrs.get(name) for name in d.RULE_INPUTS}
-    return d.FieldState(at, heat_rules.lead_fields(**values, properties=attrs["properties"]),
-                        attrs["crm_heat"] or None, dict(attrs["properties"]))
+    values = {name: attrs.get(name) for name in derive.RULE_INPUTS}
+    return derive.FieldState(at, heat_rules.lead_fields(**values, properties=attrs["properties"]),
+                             attrs["crm_heat"] or None, dict(attrs["properties"]))
 
 
 class _Unfoldable(Exception):
     """This ordering needs the whole set: re-derive."""
 
 
-def advance(tail: Tail, facts: list[d.Fact], ctx: d.Context) -> Advance | None:
+def advance(tail: Tail, facts: list[derive.Fact], ctx: derive.Context) -> Advance | None:
     """The lead's state after `facts`, continued from `tail`; None when only a full
     derivation gives the right answer (see the module docstring)."""
     if not in_order(tail.carry, facts):
@@ -135,19 +134,19 @@ def advance(tail: Tail, facts: list[d.Fact], ctx: d.Context) -> Advance | None:
 
 
 class _Fold:
-    def __init__(self, tail: Tail, ctx: d.Context):
+    def __init__(self, tail: Tail, ctx: derive.Context):
         self.ctx = ctx
         self.attrs = dict(tail.attrs)
         self.carry = dict(tail.carry)
         self.current = _copy_plan(tail.current) if tail.current is not None else None
-        self.reports = d.OwnerReports(owner=tail.attrs.get("owner_crm_id") or None,
-                                      stale=tail.carry.get("stale"))
+        self.reports = derive.OwnerReports(owner=tail.attrs.get("owner_crm_id") or None,
+                                           stale=tail.carry.get("stale"))
         if self.current is not None:  # the definition that judges it for its whole life
             self.current.definition = heat_rules.definition_at(
                 ctx.definitions, self.current.handed_off_at)
-        self.changed: dict[datetime, d.HandoffPlan] = {}
+        self.changed: dict[datetime, derive.HandoffPlan] = {}
         self.known = set(tail.known_touches)
-        self.touches: list[d.TouchPlan] = []
+        self.touches: list[derive.TouchPlan] = []
         self.stored_opportunities = tail.opportunities
         self.opportunities: dict[str, dict] = {}
 
@@ -176,16 +175,16 @@ class _Fold:
         in_force = heat_rules.definition_at(self.ctx.definitions, fact.occurred_at)
         if in_force is not None:  # the heat the definition in force gives the lead now
             self.attrs["heat"] = in_force.decide(state.fields, state.crm_heat)
-        if fact.type in d.TERMINAL:
+        if fact.type in derive.TERMINAL:
             if not terminal_before:
-                self.close(fact.occurred_at, d.TERMINAL[fact.type])
+                self.close(fact.occurred_at, derive.TERMINAL[fact.type])
             self.opportunity(fact)
             return
         if new_owner and not terminal_before and new_owner != owner_before:
             self.reassign(fact, new_owner, state)
             return
         if self.current is not None:
-            heat = d._decide(self.current.definition, state, self.ctx)
+            heat = derive._decide(self.current.definition, state, self.ctx)
             if heat != self.current.heat:
                 self.retier(fact, heat)
         if fact.type == "lead.touched":
@@ -206,20 +205,21 @@ class _Fold:
         rep_id = self.ctx.person_for_owner(self.ctx.crm, owner)
         if rep_id is None:
             return  # unmapped owner: no clock runs
-        prior = self.ctx.prior.get(fact.occurred_at, d.PriorHandoff())
+        prior = self.ctx.prior.get(fact.occurred_at, derive.PriorHandoff())
         team_id = prior.team_id if prior.rep_id == rep_id else self.ctx.team_of(rep_id)
         definition = heat_rules.definition_at(self.ctx.definitions, fact.occurred_at)
-        heat = d._decide(definition, state, self.ctx)
-        plan = d.HandoffPlan(
+        heat = derive._decide(definition, state, self.ctx)
+        plan = derive.HandoffPlan(
             handed_off_at=fact.occurred_at, rep_id=rep_id, team_id=team_id, heat=heat,
             definition=definition,
             policy_snapshots={}, prior_snapshots=dict(prior.policy_snapshots),
             acknowledged_at=prior.acknowledged_at, snoozed_until=prior.snoozed_until)
-        snapshot = d._snapshot(plan, heat, self.ctx)
+        snapshot = derive._snapshot(plan, heat, self.ctx)
         if snapshot is not None:
             cal = self.ctx.calendar_for(snapshot["calendar"])
-            plan.milestones.append(d.MilestonePlan(0, "first_touch", plan.handed_off_at, add_business_time(
-                cal, plan.handed_off_at, timedelta(minutes=snapshot["first_touch_minutes"]))))
+            due = add_business_time(cal, plan.handed_off_at,
+                                    timedelta(minutes=snapshot["first_touch_minutes"]))
+            plan.milestones.append(derive.MilestonePlan(0, "first_touch", plan.handed_off_at, due))
         self.current = plan
         self.carry.update(open=_iso(plan.handed_off_at), h0=heat, ft=None, cand=False)
 
@@ -230,7 +230,7 @@ class _Fold:
             return  # no clock, no change, or the first touch already froze the tier
         if fact.type == "lead.touched" or any(m.met_at for m in plan.milestones):
             raise _Unfoldable  # touches already judged under the old tier
-        snapshot = d._snapshot(plan, heat, self.ctx)
+        snapshot = derive._snapshot(plan, heat, self.ctx)
         if snapshot is None:
             return
         if self.carry.get("cand") and snapshot["touch_kinds"] != plan.snapshot["touch_kinds"]:
@@ -251,8 +251,9 @@ class _Fold:
             return  # the same activity reported twice: the first report stands
         self.known.add(key)
         by = raw.get("by", "")
-        touch = d.TouchPlan(key=key, kind=raw.get("kind", "other"), at=touch_at(fact), by_crm_id=by,
-                            by_id=self.ctx.person_for_owner(self.ctx.crm, by) if by else None)
+        touch = derive.TouchPlan(key=key, kind=raw.get("kind", OTHER), at=touch_at(fact),
+                                 by_crm_id=by,
+                                 by_id=self.ctx.person_for_owner(self.ctx.crm, by) if by else None)
         self.touches.append(touch)
         plan = self.current
         if plan is None:
@@ -264,16 +265,16 @@ class _Fold:
         first_snapshot = plan.policy_snapshots.get(self.carry.get("h0"))
         if first_snapshot is None:
             raise _Unfoldable  # a carry that does not match the stored handoff
-        if not self.carry.get("ft") and d._qualifies(touch, plan, first_snapshot):
+        if not self.carry.get("ft") and derive._qualifies(touch, plan, first_snapshot):
             self.carry["ft"] = _iso(touch.at)
         snapshot = plan.snapshot
         last = plan.milestones[-1]
-        if last.met_at is not None or not d._qualifies(touch, plan, snapshot):
+        if last.met_at is not None or not derive._qualifies(touch, plan, snapshot):
             return  # every required touch made, or this one does not count
         last.met_at, touch.counted = touch.at, True
         if last.seq < snapshot["follow_up_touches"]:
             cal = self.ctx.calendar_for(snapshot["calendar"])
-            plan.milestones.append(d.MilestonePlan(
+            plan.milestones.append(derive.MilestonePlan(
                 last.seq + 1, "follow_up", touch.at,
                 add_business_time(cal, touch.at,
                                   timedelta(minutes=snapshot["follow_up_window_minutes"]))))
@@ -290,12 +291,12 @@ class _Fold:
         self.opportunities[external_id].update(opp)
 
 
-def _copy_plan(plan: d.HandoffPlan) -> d.HandoffPlan:
+def _copy_plan(plan: derive.HandoffPlan) -> derive.HandoffPlan:
     return replace(plan, policy_snapshots=dict(plan.policy_snapshots),
                    milestones=[replace(m, fired=dict(m.fired)) for m in plan.milestones])
 
 
-def _settle(plan: d.HandoffPlan, ctx: d.Context) -> None:
+def _settle(plan: derive.HandoffPlan, ctx: derive.Context) -> None:
     """The end of derive._plan_milestones for one handoff: speed to lead, breaches and the
     timer, with the ladder state (fired steps, acknowledgements) kept on its milestones."""
     if not plan.milestones:
@@ -307,7 +308,7 @@ def _settle(plan: d.HandoffPlan, ctx: d.Context) -> None:
     if first.met_at:
         plan.first_touched_at = first.met_at
         plan.speed_to_lead_seconds = (first.met_at - plan.handed_off_at).total_seconds()
-        plan.speed_to_lead_business_seconds = d.business_time_between(
+        plan.speed_to_lead_business_seconds = derive.business_time_between(
             cal, plan.handed_off_at, first.met_at).total_seconds()
     end = plan.closed_at or ctx.now
     for milestone in plan.milestones:
@@ -317,10 +318,10 @@ def _settle(plan: d.HandoffPlan, ctx: d.Context) -> None:
                                        plan.snoozed_until, closed=plan.closed_at is not None)
 
 
-def carry_of(facts: list[d.Fact], plan: d.LeadPlan, ctx: d.Context) -> dict:
+def carry_of(facts: list[derive.Fact], plan: derive.LeadPlan, ctx: derive.Context) -> dict:
     """What `advance` needs to continue from a full derivation's result."""
     facts = sorted(facts, key=lambda f: (f.occurred_at, f.key))
-    reports = d.OwnerReports()
+    reports = derive.OwnerReports()
     for fact in facts:
         reports.accept(fact)
     carry = {"through": _iso(newest_instant(facts)), "stale": reports.stale, "open": None,
@@ -329,10 +330,11 @@ def carry_of(facts: list[d.Fact], plan: d.LeadPlan, ctx: d.Context) -> dict:
     if last is None or last.closed_at is not None:
         return carry
     inside = [t for t in plan.touches if t.handoff_start == last.handed_off_at]
-    h0 = d._decide(last.definition, d._state_at(d.field_states(facts), last.handed_off_at), ctx)
-    first_snapshot = last.policy_snapshots.get(h0)
-    first = next((t for t in inside if first_snapshot and d._qualifies(t, last, first_snapshot)),
-                 None)
-    carry.update(open=_iso(last.handed_off_at), h0=h0, ft=_iso(first.at) if first else None,
-                 cand=bool(inside))
+    fields_at_handoff = derive._state_at(derive.field_states(facts), last.handed_off_at)
+    heat_at_handoff = derive._decide(last.definition, fields_at_handoff, ctx)
+    first_snapshot = last.policy_snapshots.get(heat_at_handoff)
+    first = next((t for t in inside
+                  if first_snapshot and derive._qualifies(t, last, first_snapshot)), None)
+    carry.update(open=_iso(last.handed_off_at), h0=heat_at_handoff,
+                 ft=_iso(first.at) if first else None, cand=bool(inside))
     return carry

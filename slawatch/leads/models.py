@@ -4,21 +4,16 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from slawatch.leads import ladder
+from slawatch.leads.events import HEATS, TOUCH_KINDS
 from slawatch.people.models import Calendar, Person, Team
 
 
-class Heat(models.TextChoices):
-    HOT = "hot", "Hot"
-    WARM = "warm", "Warm"
-    COLD = "cold", "Cold"
-
-
-class TouchKind(models.TextChoices):
-    CALL = "call", "Call"
-    EMAIL = "email", "Email"
-    MEETING = "meeting", "Meeting"
-    SMS = "sms", "SMS"
-    OTHER = "other", "Other"
+# The values are the domain events' (events.py, pure, used by the pure modules);
+# these are their Django choices: Heat.HOT == "hot", TouchKind.SMS == "sms".
+Heat = models.TextChoices("Heat", [(heat.upper(), heat) for heat in HEATS])
+TouchKind = models.TextChoices(
+    "TouchKind", [(kind.upper(), (kind, "SMS" if kind == "sms" else kind.title()))
+                  for kind in TOUCH_KINDS])
 
 
 def validate_touch_kinds(value):

@@ -15,8 +15,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from slawatch import bulksql
-from slawatch.leads import derive as d
-from slawatch.leads import incremental
+from slawatch.leads import derive, incremental
 from slawatch.leads.events import DomainEvent
 from slawatch.leads.signals import handoff_sla_changed
 from slawatch.leads.models import (
@@ -92,16 +91,16 @@ def _locked_leads(keys):
     return {(lead.crm, lead.external_id): lead for lead in locked}, created
 
 
-def _store_events(leads, by_lead) -> dict[int, list[d.Fact]]:
+def _store_events(leads, by_lead) -> dict[int, list[derive.Fact]]:
     """Insert the events; returns, per lead, the facts that were new (a resent event is
     already part of its lead's state)."""
     rows = [LeadEvent(lead=leads[key], key=e.key, type=e.type, occurred_at=e.occurred_at,
                       data=e.data()) for key, group in by_lead.items() for e in group.values()]
     new_keys = set(bulksql.insert_new(LeadEvent, rows, conflict=("key",), returning="key"))
-    fresh: dict[int, list[d.Fact]] = defaultdict(list)
+    fresh: dict[int, list[derive.Fact]] = defaultdict(list)
     for row in rows:
         if row.key in new_keys:
-            fresh[row.lead_id].append(d.Fact(row.key, row.type, row.occurred_at, row.data))
+            fresh[row.lead_id].append(derive.Fact(row.key, row.type, row.occurred_at, row.data))
     return fresh
 
 
@@ -153,11 +152,11 @@ class _Lookups:
             self._definitions = tuple(_definitions_provider())
         return self._definitions
 
-    def context(self, lead, now, prior=None) -> d.Context:
-        return d.Context(crm=lead.crm, now=now, default_heat=settings.SLAWATCH_DEFAULT_HEAT,
-                         person_for_owner=self.person_for_owner, team_of=self.team_of,
-                         policy_for=self.policy_for, calendar_for=calendar_for,
-                         prior=prior or {}, definitions=self.definitions)
+    def context(self, lead, now, prior=None) -> derive.Context:
+        return derive.Context(crm=lead.crm, now=now, default_heat=settings.SLAWATCH_DEFAULT_HEAT,
+                              person_for_owner=self.person_for_owner, team_of=self.team_of,
+                              policy_for=self.policy_for, calendar_for=calendar_for,
+                              prior=prior or {}, definitions=self.definitions)
 
 
 def _bring_up_to_date(leads, fresh, now, created=frozenset()):
@@ -220,9 +219,9 @@ def _load_tails(leads, fresh):
     return tails, rows
 
 
-LEAD_ATTRS = d.LEAD_FIELDS + ("heat", "status", "converted_at", "disqualified_at",
-                              "created_in_crm_at", "owner_crm_id", "last_event_at",
-                              "properties", "crm_heat")
+LEAD_ATTRS = derive.LEAD_FIELDS + ("heat", "status", "converted_at", "disqualified_at",
+                                   "created_in_crm_at", "owner_crm_id", "last_event_at",
+                                   "properties", "crm_heat")
 
 
 def _merged_opportunity(opp) -> dict:
@@ -236,14 +235,14 @@ def _merged_opportunity(opp) -> dict:
     return merged
 
 
-def _plan_of(row: Handoff) -> d.HandoffPlan:
+def _plan_of(row: Handoff) -> derive.HandoffPlan:
     """A stored handoff as the derivation's plan, ladder state included."""
-    return d.HandoffPlan(
+    return derive.HandoffPlan(
         handed_off_at=row.handed_off_at, rep_id=row.rep_id, team_id=row.team_id, heat=row.heat,
         policy_snapshots=dict(row.policy_snapshots), prior_snapshots=dict(row.policy_snapshots),
         closed_at=row.closed_at, close_reason=row.close_reason,
-        milestones=[d.MilestonePlan(m.seq, m.kind, m.started_at, m.due_at, m.met_at,
-                                    m.breached_at, m.acknowledged_at, dict(m.fired))
+        milestones=[derive.MilestonePlan(m.seq, m.kind, m.started_at, m.due_at, m.met_at,
+                                         m.breached_at, m.acknowledged_at, dict(m.fired))
                     for m in sorted(row.milestones.all(), key=lambda m: m.seq)],
         first_touched_at=row.first_touched_at, speed_to_lead_seconds=row.speed_to_lead_seconds,
         speed_to_lead_business_seconds=row.speed_to_lead_business_seconds,
@@ -254,11 +253,11 @@ def _plan_of(row: Handoff) -> d.HandoffPlan:
 def _prior_state(handoffs):
     prior = {}
     for handoff in handoffs:
-        prior[handoff.handed_off_at] = d.PriorHandoff(
+        prior[handoff.handed_off_at] = derive.PriorHandoff(
             policy_snapshots=handoff.policy_snapshots, rep_id=handoff.rep_id,
             team_id=handoff.team_id,
             acknowledged_at=handoff.acknowledged_at, snoozed_until=handoff.snoozed_until,
-            milestones={m.seq: d.PriorMilestone(m.fired, m.acknowledged_at)
+            milestones={m.seq: derive.PriorMilestone(m.fired, m.acknowledged_at)
                         for m in handoff.milestones.all()})
     return prior
 
@@ -276,7 +275,7 @@ class _Outcome:
     handoff_rows: list  # stored handoffs the plans are matched with
     touch_rows: list = field(default_factory=list)
     complete: bool = False  # the plans are the lead's whole state: other rows are stale
-    plan: d.LeadPlan | None = None
+    plan: derive.LeadPlan | None = None
 
 
 def _derive_all(leads, lookups, now, new_leads=None) -> list[_Outcome]:
@@ -293,7 +292,7 @@ def _derive_all(leads, lookups, now, new_leads=None) -> list[_Outcome]:
     if ids:
         for lead_id, key, type_, occurred_at, data in LeadEvent.objects.filter(
                 lead_id__in=ids).values_list("lead_id", "key", "type", "occurred_at", "data"):
-            facts[lead_id].append(d.Fact(key, type_, occurred_at, data))
+            facts[lead_id].append(derive.Fact(key, type_, occurred_at, data))
         for handoff in Handoff.objects.filter(lead_id__in=ids).prefetch_related("milestones"):
             handoffs[handoff.lead_id].append(handoff)
         for touch in Touch.objects.filter(lead_id__in=ids):
@@ -301,7 +300,7 @@ def _derive_all(leads, lookups, now, new_leads=None) -> list[_Outcome]:
     outcomes = []
     for lead in leads:
         ctx = lookups.context(lead, now, _prior_state(handoffs[lead.pk]))
-        plan = d.derive(facts[lead.pk], ctx)
+        plan = derive.derive(facts[lead.pk], ctx)
         outcomes.append(_Outcome(
             lead, plan.attrs, incremental.carry_of(facts[lead.pk], plan, ctx), plan.handoffs,
             plan.touches, plan.opportunities, handoffs[lead.pk], touches[lead.pk],
@@ -309,7 +308,7 @@ def _derive_all(leads, lookups, now, new_leads=None) -> list[_Outcome]:
     return outcomes
 
 
-def reconcile_lead(lead: Lead, now: datetime | None = None) -> d.LeadPlan:
+def reconcile_lead(lead: Lead, now: datetime | None = None) -> derive.LeadPlan:
     """Recompute a lead's handoffs, milestones and touches from all its events. Call inside
     a transaction holding the lead (select_for_update)."""
     outcome, = _derive_all([lead], _Lookups(), now or timezone.now())
@@ -363,20 +362,20 @@ def _write_handoffs(outcomes, now) -> dict:
     created, changed, stale, by_start, pending = [], defaultdict(list), [], {}, []
     for outcome in outcomes:
         existing = {h.handed_off_at: h for h in outcome.handoff_rows}
-        for hp in outcome.handoffs:
-            handoff = existing.pop(hp.handed_off_at, None) or Handoff(
-                lead=outcome.lead, handed_off_at=hp.handed_off_at)
+        for handoff_plan in outcome.handoffs:
+            handoff = existing.pop(handoff_plan.handed_off_at, None) or Handoff(
+                lead=outcome.lead, handed_off_at=handoff_plan.handed_off_at)
             fields = tuple(name for name in HANDOFF_FIELDS
-                           if getattr(handoff, name) != getattr(hp, name))
+                           if getattr(handoff, name) != getattr(handoff_plan, name))
             for name in fields:
-                setattr(handoff, name, getattr(hp, name))
+                setattr(handoff, name, getattr(handoff_plan, name))
             if handoff.pk is None:
                 created.append(handoff)
             elif fields:
                 handoff.updated_at = now
                 changed[fields + ("updated_at",)].append(handoff)  # only what changed
-            by_start[(outcome.lead.pk, hp.handed_off_at)] = handoff
-            pending.append((handoff, hp))
+            by_start[(outcome.lead.pk, handoff_plan.handed_off_at)] = handoff
+            pending.append((handoff, handoff_plan))
         if outcome.complete:
             stale += existing.values()  # an owner change merged away by a late event
     if stale:
@@ -399,14 +398,14 @@ def _write_handoffs(outcomes, now) -> dict:
 
 def _write_milestones(pending, created_ids):
     new, changed, stale = [], {}, []
-    for handoff, hp in pending:
+    for handoff, handoff_plan in pending:
         existing = {} if id(handoff) in created_ids else \
             {m.seq: m for m in handoff.milestones.all()}  # prefetched
-        for mp in hp.milestones:
-            milestone = existing.pop(mp.seq, None)
-            values = tuple(getattr(mp, name) for name in MILESTONE_FIELDS)
+        for milestone_plan in handoff_plan.milestones:
+            milestone = existing.pop(milestone_plan.seq, None)
+            values = tuple(getattr(milestone_plan, name) for name in MILESTONE_FIELDS)
             if milestone is None:
-                new.append(Milestone(handoff=handoff, seq=mp.seq,
+                new.append(Milestone(handoff=handoff, seq=milestone_plan.seq,
                                      **dict(zip(MILESTONE_FIELDS, values, strict=True))))
             elif tuple(getattr(milestone, name) for name in MILESTONE_FIELDS) != values:
                 changed[milestone.pk] = values
@@ -422,13 +421,13 @@ def _write_touches(outcomes, by_start):
     new, changed = [], {}
     for outcome in outcomes:
         existing = {t.key: t for t in outcome.touch_rows}
-        for tp in outcome.touches:
-            handoff = by_start.get((outcome.lead.pk, tp.handoff_start))
-            values = (tp.kind, tp.at, tp.by_crm_id, tp.by_id, handoff.pk if handoff else None,
-                      tp.counted)
-            touch = existing.get(tp.key)
+        for touch_plan in outcome.touches:
+            handoff = by_start.get((outcome.lead.pk, touch_plan.handoff_start))
+            values = (touch_plan.kind, touch_plan.at, touch_plan.by_crm_id, touch_plan.by_id,
+                      handoff.pk if handoff else None, touch_plan.counted)
+            touch = existing.get(touch_plan.key)
             if touch is None:
-                new.append(Touch(lead=outcome.lead, key=tp.key,
+                new.append(Touch(lead=outcome.lead, key=touch_plan.key,
                                  **dict(zip(TOUCH_FIELDS, values, strict=True))))
             elif tuple(getattr(touch, name) for name in TOUCH_FIELDS) != values:
                 changed[touch.pk] = values

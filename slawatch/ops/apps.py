@@ -1,4 +1,8 @@
+from celery.signals import task_postrun, task_prerun
 from django.apps import AppConfig
+
+from slawatch import telemetry
+from slawatch.ops import context
 
 
 class OpsConfig(AppConfig):
@@ -6,10 +10,7 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self):
-        from celery.signals import task_postrun, task_prerun
-
-        from slawatch import telemetry
-        from slawatch.ops import context, services
+        from slawatch.ops import services  # imports models: only once the registry is ready
 
         # weak=False: the receivers are module functions, kept alive anyway; this
         # makes the intent explicit. dispatch_uid keeps a double ready() harmless.

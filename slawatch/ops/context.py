@@ -13,6 +13,8 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from django.conf import settings
+
 request_id_var: ContextVar[str] = ContextVar("slawatch_request_id", default="-")
 task_id_var: ContextVar[str] = ContextVar("slawatch_task_id", default="-")
 
@@ -50,8 +52,6 @@ class ContextFilter(logging.Filter):
 
 
 def _secret_values():
-    from django.conf import settings
-
     values = []
     for name in SECRET_SETTINGS:
         value = getattr(settings, name, None)

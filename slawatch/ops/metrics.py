@@ -12,6 +12,8 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from slawatch.escalation.models import EscalationStatus
+from slawatch.leads.events import HEATS
 from slawatch.ops import selectors
 from slawatch.telemetry import EVENTS_DUPLICATE, SWEEP
 
@@ -69,16 +71,17 @@ class SlawatchCollector:
         families = {
             status: CounterMetricFamily(f"slawatch_escalations_{status}", help_text,
                                         labels=["channel"])
-            for status, help_text in (("sent", "escalation messages delivered"),
-                                      ("failed", "escalation messages that failed for good"))
+            for status, help_text in (
+                (EscalationStatus.SENT, "escalation messages delivered"),
+                (EscalationStatus.FAILED, "escalation messages that failed for good"))
         }
         pending = GaugeMetricFamily("slawatch_escalations_pending",
                                     "escalation messages waiting to be sent", labels=["channel"])
         for channel in sorted({channel for channel, _ in counts}):
-            families["sent"].add_metric([channel], counts.get((channel, "sent"), 0))
-            families["failed"].add_metric([channel], counts.get((channel, "failed"), 0))
-            pending.add_metric([channel], counts.get((channel, "pending"), 0)
-                               + counts.get((channel, "sending"), 0))
+            for status, family in families.items():
+                family.add_metric([channel], counts.get((channel, status), 0))
+            pending.add_metric([channel], counts.get((channel, EscalationStatus.PENDING), 0)
+                               + counts.get((channel, EscalationStatus.SENDING), 0))
         yield from families.values()
         yield pending
 
@@ -86,7 +89,7 @@ class SlawatchCollector:
         family = GaugeMetricFamily("slawatch_open_handoffs", "handoffs not yet closed, by heat",
                                    labels=["heat"])
         counts = selectors.open_handoffs_by_heat()
-        for heat in ("hot", "warm", "cold"):
+        for heat in HEATS:
             family.add_metric([heat], counts.get(heat, 0))
         return family
 

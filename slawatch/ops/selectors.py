@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import Count, Min, Q
 
 from slawatch.escalation.models import Escalation
-from slawatch.ingest.models import CrmEvent, PollCursor
+from slawatch.ingest.models import CrmEvent, CrmEventStatus, PollCursor
 from slawatch.leads.models import Handoff
 from slawatch.ops.models import Counter, Heartbeat
 
@@ -30,9 +30,9 @@ def inbox_by_source() -> dict[str, dict[str, int]]:
     """source -> {received, processed, failed, pending} from the CrmEvent inbox."""
     rows = CrmEvent.objects.values("source").annotate(
         received=Count("id"),
-        processed=Count("id", filter=Q(status="processed")),
-        failed=Count("id", filter=Q(status="failed")),
-        pending=Count("id", filter=Q(status="pending")),
+        processed=Count("id", filter=Q(status=CrmEventStatus.PROCESSED)),
+        failed=Count("id", filter=Q(status=CrmEventStatus.FAILED)),
+        pending=Count("id", filter=Q(status=CrmEventStatus.PENDING)),
     )
     return {row.pop("source"): row for row in rows}
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from slawatch.escalation.models import Escalation
+from slawatch.escalation.models import Escalation, EscalationKind
 from slawatch.escalation.services import notify_people
 from slawatch.leads.models import Lead
 from slawatch.people.models import Person
@@ -125,7 +125,7 @@ def dispute_recipients(dispute: QualityDispute) -> list[Person]:
 
 
 def notify_dispute(dispute: QualityDispute, what: str) -> list[Escalation]:
-    return notify_people(dispute_recipients(dispute), kind="dispute",
+    return notify_people(dispute_recipients(dispute), kind=EscalationKind.DISPUTE,
                          payload=_payload(dispute, what), about=f"dispute {dispute.pk}")
 
 

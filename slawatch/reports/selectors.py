@@ -23,7 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from django.conf import settings
@@ -64,13 +64,31 @@ from django.utils import timezone
 
 from slawatch.economics import money
 from slawatch.economics import selectors as economics
-from slawatch.leads.models import Handoff, Heat, Lead, LeadEvent, Milestone, Opportunity
+from slawatch.economics.models import SpendCategory
+from slawatch.leads.models import (
+    Handoff,
+    HandoffStatus,
+    Heat,
+    Lead,
+    LeadEvent,
+    Milestone,
+    Opportunity,
+    OpportunityStatus,
+    SourcedBy,
+)
 from slawatch.people.models import Person, Team
-from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute, RejectReason
+from slawatch.quality.models import (
+    Commitment,
+    DisputeOutcome,
+    LeadFeedback,
+    QualityDispute,
+    RejectReason,
+    Verdict,
+)
 
 GROUP_BYS = ("rep", "team", "heat", "source", "campaign", "week", "day")
 PERCENTILES = {"median": 0.5, "p90": 0.9}
-OUTCOMES = ("open", "upheld", "overturned", "withdrawn")
+OUTCOMES = tuple(DisputeOutcome.values)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
@@ -281,9 +299,10 @@ def _speed_metrics(with_ack):
 
 
 def _acked_breach_seconds():
-    return Case(When(Q(status="breached", acknowledged_at__isnull=False)
+    return Case(When(Q(status=HandoffStatus.BREACHED, acknowledged_at__isnull=False)
                      & Q(acknowledged_at__lt=F("breached_at")), then=Value(0.0)),
-                When(status="breached", acknowledged_at__isnull=False, then=ACK_SECONDS),
+                When(status=HandoffStatus.BREACHED, acknowledged_at__isnull=False,
+                     then=ACK_SECONDS),
                 default=None, output_field=FloatField())
 
 
@@ -298,11 +317,11 @@ def sla_report(window: ReportWindow):
     grouped = grouped_with_percentiles(
         window, handoffs_in(window), _speed_metrics(with_ack=True),
         handoffs=Count("id"),
-        met=Count("id", filter=Q(status="met")),
-        breached=Count("id", filter=Q(status="breached")),
-        open=Count("id", filter=Q(status="open")),
-        closed=Count("id", filter=Q(status="closed")),
-        breaches_acknowledged=Count("id", filter=Q(status="breached",
+        met=Count("id", filter=Q(status=HandoffStatus.MET)),
+        breached=Count("id", filter=Q(status=HandoffStatus.BREACHED)),
+        open=Count("id", filter=Q(status=HandoffStatus.OPEN)),
+        closed=Count("id", filter=Q(status=HandoffStatus.CLOSED)),
+        breaches_acknowledged=Count("id", filter=Q(status=HandoffStatus.BREACHED,
                                                    acknowledged_at__isnull=False)))
     for row, p in grouped.values():
         row["compliance"] = ratio(row["met"], row["met"] + row["breached"])
@@ -328,7 +347,7 @@ def _milestone(**conditions):
 
 
 def leakage_report(window: ReportWindow):
-    never = Q(status="breached", first_touched_at__isnull=True)
+    never = Q(status=HandoffStatus.BREACHED, first_touched_at__isnull=True)
     dropped = Q(_milestone(seq=0, met_at__isnull=False)) & Q(
         _milestone(seq=1, breached_at__isnull=False, met_at__isnull=True))
     rows = _rows(window, _grouped(handoffs_in(window), window).annotate(
@@ -386,18 +405,18 @@ def _add_combo(row, combo):
     if verdict is None:
         return
     row["with_feedback"] += leads
-    if verdict == "accepted":
+    if verdict == Verdict.ACCEPTED:
         row["accepted"] += leads
         return
     row["rejected_as_given"] += leads
     if outcome is not None:
         row["disputed"] += leads
         row[f"disputes_{outcome}"] += leads
-    if outcome == "overturned":
+    if outcome == DisputeOutcome.OVERTURNED:
         row["overturned"] += leads
     else:
         row["rejected"] += leads
-        row[f"rejected_{combo['r'] or 'other'}"] += leads
+        row[f"rejected_{combo['r'] or RejectReason.OTHER}"] += leads
 
 
 def _quality_rates(row):
@@ -443,14 +462,15 @@ def funnel_report(window: ReportWindow):
         handoffs=Count("id"),
         leads=Count("lead_id", distinct=True),
         marketing_sourced_leads=Count("lead_id", distinct=True,
-                                      filter=Q(lead__sourced_by="marketing")),
-        sales_sourced_leads=Count("lead_id", distinct=True, filter=Q(lead__sourced_by="sales")),
+                                      filter=Q(lead__sourced_by=SourcedBy.MARKETING)),
+        sales_sourced_leads=Count("lead_id", distinct=True,
+                                  filter=Q(lead__sourced_by=SourcedBy.SALES)),
         converted=Count("id", filter=Q(conv=True)),
-        met=Count("id", filter=Q(status="met")),
-        met_converted=Count("id", filter=Q(status="met", conv=True)),
-        missed=Count("id", filter=Q(status="breached")),
-        missed_converted=Count("id", filter=Q(status="breached", conv=True))))
-    won = _credited(handoffs_in(window), status="won", closed_at__isnull=False)
+        met=Count("id", filter=Q(status=HandoffStatus.MET)),
+        met_converted=Count("id", filter=Q(status=HandoffStatus.MET, conv=True)),
+        missed=Count("id", filter=Q(status=HandoffStatus.BREACHED)),
+        missed_converted=Count("id", filter=Q(status=HandoffStatus.BREACHED, conv=True))))
+    won = _credited(handoffs_in(window), status=OpportunityStatus.WON, closed_at__isnull=False)
     cycles = _rows(window, _grouped(won, window).annotate(
         won=Count("lead__opportunities"),
         cycle=Avg(Seconds(F("lead__opportunities__closed_at"), F("handed_off_at")))))
@@ -472,10 +492,10 @@ def revenue_report(window: ReportWindow):
         k=_key_expr(window.group_by), currency=F(f"{opp}currency"),
         sourced_by=F("lead__sourced_by")).order_by().annotate(
         opportunities=Count(f"{opp}id"),
-        open_opportunities=Count(f"{opp}id", filter=Q(**{f"{opp}status": "open"})),
-        pipeline=Sum(f"{opp}amount", filter=Q(**{f"{opp}status": "open"})),
-        won=Count(f"{opp}id", filter=Q(**{f"{opp}status": "won"})),
-        revenue=Sum(f"{opp}amount", filter=Q(**{f"{opp}status": "won"})))
+        open_opportunities=Count(f"{opp}id", filter=Q(**{f"{opp}status": OpportunityStatus.OPEN})),
+        pipeline=Sum(f"{opp}amount", filter=Q(**{f"{opp}status": OpportunityStatus.OPEN})),
+        won=Count(f"{opp}id", filter=Q(**{f"{opp}status": OpportunityStatus.WON})),
+        revenue=Sum(f"{opp}amount", filter=Q(**{f"{opp}status": OpportunityStatus.WON})))
     items = [{**item, "k": key_text(item["k"])} for item in aggregated]
     names = _names(window.group_by, {item["k"] for item in items})
     rows = [{"key": item.pop("k"), **item, "pipeline": _money(item["pipeline"]),
@@ -526,10 +546,10 @@ def _delivery(window):
     qs = _with_conversion(handoffs_in(window))
     by_rep, by_team = {}, {}
     for row in qs.values("rep_id", "team_id").order_by().annotate(
-            delivered=Count("id", filter=Q(lead__sourced_by="marketing")),
+            delivered=Count("id", filter=Q(lead__sourced_by=SourcedBy.MARKETING)),
             handoffs=Count("id"),
-            met=Count("id", filter=Q(status="met")),
-            breached=Count("id", filter=Q(status="breached")),
+            met=Count("id", filter=Q(status=HandoffStatus.MET)),
+            breached=Count("id", filter=Q(status=HandoffStatus.BREACHED)),
             converted=Count("id", filter=Q(conv=True))):
         rep_id, team_id = row.pop("rep_id"), row.pop("team_id")
         for totals in (by_rep.setdefault(rep_id, {}), by_team.setdefault(team_id, {})):
@@ -574,11 +594,6 @@ def verdict(row):
             and row["conversion"] < settings.SLAWATCH_REPORT_CONVERSION_TARGET):
         reasons.append("low conversion")
     return "; ".join(reasons) or "on track"
-
-
-def default_range(now=None):
-    end = now or timezone.now()
-    return end - timedelta(days=30), end
 
 
 # --- money in the reporting currency: marketing economics and sales -------------------------
@@ -677,9 +692,11 @@ def marketing_report(window: ReportWindow):
     counted = leads.values(k=_cohort_key(g)).order_by().annotate(
         n_leads=Count("id", distinct=True), n_opportunities=Count("opportunities"),
         n_with_opportunity=Count("id", distinct=True, filter=Q(opportunities__isnull=False)),
-        n_customers=Count("id", distinct=True, filter=Q(opportunities__status="won")))
+        n_customers=Count("id", distinct=True,
+                          filter=Q(opportunities__status=OpportunityStatus.WON)))
     money_rows = leads.filter(opportunities__amount__isnull=False,
-                              opportunities__status__in=["open", "won"]).values(
+                              opportunities__status__in=[OpportunityStatus.OPEN,
+                                                         OpportunityStatus.WON]).values(
         k=_cohort_key(g), currency=F("opportunities__currency"),
         opportunity_status=F("opportunities__status"),
         month=TruncMonth(Coalesce("opportunities__closed_at", "opportunities__opened_at"))
@@ -691,9 +708,9 @@ def marketing_report(window: ReportWindow):
             {name.removeprefix("n_"): value for name, value in item.items()})
     opportunity_money = [{**r, "k": _money_key(g, r["k"])} for r in money_rows]
     pipeline, unconverted = _converted_sums(
-        [r for r in opportunity_money if r["opportunity_status"] == "open"], rates)
+        [r for r in opportunity_money if r["opportunity_status"] == OpportunityStatus.OPEN], rates)
     won, won_unconverted = _converted_sums(
-        [r for r in opportunity_money if r["opportunity_status"] == "won"], rates)
+        [r for r in opportunity_money if r["opportunity_status"] == OpportunityStatus.WON], rates)
     _add(unconverted, won_unconverted)
     first, last = months_starting_in(window.start, window.end)
     spend = sales_spend = None
@@ -701,9 +718,9 @@ def marketing_report(window: ReportWindow):
         spend_rows = [{**r, "k": _money_key(g, r["k"])}
                       for r in economics.spend_by(first, last, g)]
         spend, spend_unconverted = _converted_sums(
-            [r for r in spend_rows if r["category"] == "marketing"], rates)
+            [r for r in spend_rows if r["category"] == SpendCategory.MARKETING], rates)
         sales_spend, sales_unconverted = _converted_sums(
-            [r for r in spend_rows if r["category"] == "sales"], rates)
+            [r for r in spend_rows if r["category"] == SpendCategory.SALES], rates)
         _add(unconverted, spend_unconverted, sales_unconverted)
         _ensure(rows, {r["k"] for r in spend_rows})  # spend without leads is a row too
     # Visits are company figures like spend (visits/ needs its view permission): only for
@@ -767,14 +784,17 @@ def sales_report(window: ReportWindow):
     credited = _credited(handoffs_in(window))
     counts = _rows(window, _grouped(credited, window).annotate(
         opportunities=Count(f"{opp}id"),
-        won=Count(f"{opp}id", filter=Q(**{f"{opp}status": "won"})),
-        lost=Count(f"{opp}id", filter=Q(**{f"{opp}status": "lost"})),
-        accounts=Count(_account(), distinct=True, filter=Q(**{f"{opp}status": "won"}))))
-    closed_won = _credited(handoffs_in(window), status="won", closed_at__isnull=False)
+        won=Count(f"{opp}id", filter=Q(**{f"{opp}status": OpportunityStatus.WON})),
+        lost=Count(f"{opp}id", filter=Q(**{f"{opp}status": OpportunityStatus.LOST})),
+        accounts=Count(_account(), distinct=True,
+                       filter=Q(**{f"{opp}status": OpportunityStatus.WON}))))
+    closed_won = _credited(handoffs_in(window), status=OpportunityStatus.WON,
+                           closed_at__isnull=False)
     cycles = grouped_with_percentiles(
         window, closed_won, {"cycle": Seconds(F(f"{opp}closed_at"), F("handed_off_at"))},
         n=Count(f"{opp}id"))
-    won_money = _credited(handoffs_in(window), status="won", amount__isnull=False).values(
+    won_money = _credited(handoffs_in(window), status=OpportunityStatus.WON,
+                          amount__isnull=False).values(
         k=_key_expr(g), currency=F(f"{opp}currency"),
         month=TruncMonth(Coalesce(f"{opp}closed_at", f"{opp}opened_at"))).order_by().annotate(
         amount=Sum(f"{opp}amount"), n=Count(f"{opp}id"))

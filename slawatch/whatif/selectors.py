@@ -30,6 +30,14 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from slawatch.definitions.selectors import definitions_in_force
+from slawatch.escalation.models import (
+    PERSON,
+    TEAM,
+    nobody_recipient,
+    person_recipient,
+    recipient_parts,
+    team_recipient,
+)
 from slawatch.leads import derive as d
 from slawatch.leads import heat_rules, replay
 from slawatch.leads.models import Handoff, LeadEvent, Milestone
@@ -375,19 +383,19 @@ class _World:
         """Who a step pages, as escalation/recipients.py resolves it (the team at handoff,
         else the rep's team now)."""
         if notify == "rep":
-            return f"person:{rep_id}"
+            return person_recipient(rep_id)
         team_id = team_id or self.people.get(rep_id, (None, None))[1]
         if team_id is None or team_id not in self.teams:
-            return f"nobody:{notify}"
+            return nobody_recipient(notify)
         if notify == "team_channel":
-            return f"team:{team_id}"
+            return team_recipient(team_id)
         person = self.teams[team_id][1 if notify == "manager" else 2]
-        return f"person:{person}" if person else f"nobody:{notify}"
+        return person_recipient(person) if person else nobody_recipient(notify)
 
     def recipient_label(self, recipient: str) -> str:
-        kind, _, value = recipient.partition(":")
-        if kind == "person":
+        kind, value = recipient_parts(recipient)
+        if kind == PERSON:
             return self.people.get(int(value), (f"person {value}",))[0]
-        if kind == "team":
+        if kind == TEAM:
             return f"{self.teams[int(value)][0]} channel"
         return f"nobody ({value.replace('_', ' ')} missing)"

@@ -4,7 +4,8 @@ import pytest
 import time_machine
 
 from slawatch.leads.models import Handoff
-from tests.quality.world import assign, policy
+from tests.factories import PersonFactory
+from tests.quality.world import assign, policy, user_for
 
 BOARD = "/admin/leads/slaboard/"
 
@@ -126,8 +127,6 @@ def test_a_manager_of_the_team_who_is_not_its_manager_cannot_act(org, board_data
     """The board applies the same rule as Slack and the API (access.handoff_rules): a
     second manager on team East sees the team's board but only its manager and escalation
     contact (and RevOps) may act."""
-    from tests.factories import PersonFactory
-    from tests.quality.world import user_for
 
     other = PersonFactory(name="Mo Manager", role="manager", team=org.team)
     client = login(user_for(other, django_user_model, "mo"))

@@ -3,6 +3,7 @@ role a 403, never a 500 and never a silent redirect."""
 
 import pytest
 
+from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff
 from slawatch.quality import services
 from slawatch.quality.models import DisputeComment, LeadFeedback, QualityDispute
@@ -211,7 +212,6 @@ def test_manager_lists_the_teams_people_revops_everyone(org, login):
 
 
 def test_a_manager_reads_only_the_teams_escalations(org, leads, login):
-    from slawatch.escalation.models import Escalation
     for key in ("east", "west"):
         handoff = Handoff.objects.get(lead=leads[key])
         Escalation.objects.create(handoff=handoff, recipient=f"person:{handoff.rep_id}",

@@ -5,6 +5,7 @@ import pytest
 from slawatch.leads.models import Handoff
 from slawatch.people.models import Team
 from tests.factories import PersonFactory
+from tests.quality import world
 from tests.quality.world import api, assign, policy, user_for
 
 API = "/api/v1"
@@ -13,8 +14,6 @@ HOOK = "https://hooks.slack.com/services/T1/B2/secret-part"
 
 @pytest.fixture
 def org(cast, django_user_model):
-    from tests.quality import world
-
     cast.team.slack_webhook_url = HOOK
     cast.team.save()
     return world.make_org(cast, django_user_model)

@@ -1,5 +1,6 @@
 import pytest
 
+from slawatch.leads.models import Handoff
 from slawatch.leads.services import apply_events
 from slawatch.people.models import CrmIdentity
 from tests.crmsync.fakes import FakeHubSpotWrites, FakePipedriveWrites, FakeSalesforceWrites
@@ -49,7 +50,6 @@ def pipedrive(writeback):
 
 def assign(crm, external_id, owner, at="2026-11-23T09:00:00Z"):
     """A hot lead of `crm` handed to the person with that owner id; returns its handoff."""
-    from slawatch.leads.models import Handoff
 
     apply_events([event(f"assign-{crm}-{external_id}-{owner}-{at}", "lead.assigned", at,
                         crm=crm, external_id=external_id, owner=owner, heat="hot")])

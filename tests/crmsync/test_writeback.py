@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from slawatch.crmsync import outbox
 from slawatch.crmsync.models import CrmWrite
-from slawatch.crmsync.writers import retry_after
+from slawatch.escalation import sweep
+from slawatch.escalation.models import SlackAction
 from slawatch.ingest.adapters import salesforce as sf_adapter
-from slawatch.leads.models import Handoff, Lead
+from slawatch.leads.models import Handoff, Lead, SlaPolicy
 from slawatch.leads.services import apply_events
 from tests.crmsync.conftest import assign
 from tests.escalation.conftest import slack, slack_headers  # noqa: F401  (fixture)
@@ -81,9 +82,6 @@ def test_board_reassign_sets_the_pipedrive_owner_exactly_once(
 @time_machine.travel(NOW, tick=False)
 def test_sweep_reassign_on_breach_writes_the_owner_back(org, hubspot, cast,
                                                         django_capture_on_commit_callbacks):
-    from slawatch.escalation import sweep
-    from slawatch.leads.models import SlaPolicy
-
     SlaPolicy.objects.filter(heat="hot").update(steps=[
         {"after_breach_minutes": 0, "action": "reassign"}])
     assign("hubspot", "51234567890", "81234567", at="2026-11-23T08:49:00Z")
@@ -169,20 +167,9 @@ def test_the_crms_echo_and_its_stale_reports_open_no_new_handoff(
     assert Handoff.objects.get(closed_at__isnull=True).rep == org.rep
 
 
-def test_retry_after_reads_seconds_and_http_dates():
-    from datetime import UTC, datetime
-
-    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-    assert retry_after("7", now) == 7.0
-    assert retry_after("Mon, 23 Nov 2026 09:01:30 GMT", now) == 90.0
-    assert retry_after("soon", now) is None and retry_after(None, now) is None
-
-
 @time_machine.travel(NOW, tick=False)
 def test_a_rep_without_a_crm_id_is_refused_clearly_in_slack_and_on_the_board(
         org, hubspot, client, slack, django_capture_on_commit_callbacks):
-    from slawatch.escalation.models import SlackAction
-
     handoff = assign("hubspot", "51234567890", "81234567")
     org.rep2.crm_identities.filter(crm="hubspot").delete()
     body = _form("slawatch_reassign", handoff.pk, user="UMANAGER")

@@ -5,6 +5,7 @@ import pytest
 import time_machine
 
 from slawatch.definitions.models import DefinitionApproval, LeadDefinition
+from slawatch.escalation import deliver
 from slawatch.escalation.models import Escalation
 from tests.factories import at
 from tests.quality.world import api
@@ -141,8 +142,6 @@ def test_a_rep_cannot_draft(org, draft_body):
 
 
 def test_the_notice_is_delivered_through_the_outbox(org, draft_body, mailoutbox):
-    from slawatch.escalation import deliver
-
     draft = _draft(api(org.revops_user), draft_body)
     notice = Escalation.objects.get(kind="definition", recipient_person=org.director)
     assert deliver.deliver(notice.pk) == "sent"

@@ -2,6 +2,8 @@
 handoffs API, properties on the leads API; and the admin preview's counts against a plain
 computation over the same leads."""
 
+import json
+
 import pytest
 import time_machine
 
@@ -11,6 +13,7 @@ from slawatch.leads.models import Handoff, Lead
 from slawatch.leads.services import apply_events
 from tests.definitions.conftest import HOT_RULES
 from tests.factories import PolicyFactory, at, event
+from tests.ingest.signing import generic_headers
 from tests.quality.world import api
 
 pytestmark = pytest.mark.django_db
@@ -54,9 +57,6 @@ def test_handoffs_opened_after_activation_take_heat_from_the_rules(org, policies
 
 
 def test_a_generic_event_with_bad_properties_is_a_400_and_stores_nothing(org, client, settings):
-    import json
-
-    from tests.ingest.signing import generic_headers
     body = json.dumps({"event_id": "p1", "type": "lead.updated", "crm": "acme",
                        "occurred_at": "2026-11-23T09:00:00Z",
                        "lead": {"external_id": "L", "properties": {"score": {"x": 1}}}}).encode()

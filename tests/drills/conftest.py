@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from bench.sink import SlackSink
 
@@ -144,8 +145,6 @@ class AppServer:
 
 @pytest.fixture
 def app_server(tmp_path, django_db_setup, django_db_blocker):
-    from django.db import connection
-
     if connection.vendor == "postgresql":
         params = connection.settings_dict
         name = f"{params['NAME']}_drill"[:63]

@@ -9,6 +9,8 @@ import sys
 import django
 
 
+# The imports inside the functions stay there: models can be imported only after
+# django.setup(), which __main__ runs first.
 def counts() -> dict:
     from slawatch.ingest.models import CrmEvent, CrmEventStatus
     from slawatch.leads.models import Handoff, Lead, LeadEvent

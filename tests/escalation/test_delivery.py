@@ -3,9 +3,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from slawatch.escalation import deliver, sweep
+from config import settings as defaults
+from slawatch.escalation import deliver, sweep, tasks
 from slawatch.escalation.models import Escalation, EscalationAttempt
+from tests.config.test_env import SHOW_DB, run
 from tests.escalation.conftest import assign
+from tests.escalation.fakes import DROP
 from tests.factories import PolicyFactory
 
 TEAM_CHANNEL = [{"at_percent": 100, "notify": "team_channel", "channel": "slack"}]
@@ -193,8 +196,6 @@ def test_sweep_enqueues_delivery_on_commit(cast, clock, slack, django_capture_on
 
 
 def test_deliver_due_task_reaps_and_sends_what_is_due(cast, clock, slack, settings):
-    from slawatch.escalation import tasks
-
     settings.SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS = 60
     row = _breached(clock, MANAGER_SLACK)
     assert deliver.claim(row.pk, timezone.now())  # a worker took it and died
@@ -299,8 +300,6 @@ def test_lost_send_that_never_reached_slack_is_sent_exactly_once(cast, clock, sl
 
 
 def test_answer_lost_on_the_wire_is_checked_before_the_retry(cast, clock, slack):
-    from tests.escalation.fakes import DROP
-
     row = _breached(clock, MANAGER_SLACK)
     slack.respond("/api/chat.postMessage", DROP, None)  # posted, answer never arrives
     assert deliver.deliver(row.pk) == "pending"
@@ -349,8 +348,6 @@ def test_lost_webhook_send_is_sent_again_without_a_lookup(cast, clock, slack):
 
 
 def test_stuck_row_is_retried_within_a_minute_by_default(cast, clock, slack):
-    from config import settings as defaults
-
     assert defaults.SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS < 60
     row = _breached(clock, MANAGER_SLACK)
     assert deliver.claim(row.pk, timezone.now())
@@ -359,8 +356,6 @@ def test_stuck_row_is_retried_within_a_minute_by_default(cast, clock, slack):
 
 
 def test_sending_timeout_not_longer_than_a_send_stops_start_up():
-    from tests.config.test_env import SHOW_DB, run
-
     result = run(SHOW_DB, SLAWATCH_DELIVERY_SENDING_TIMEOUT_SECONDS="10",
                  SLAWATCH_HTTP_TIMEOUT_SECONDS="10")
     assert result.returncode != 0

@@ -9,7 +9,7 @@ from django.utils import timezone
 from slawatch.escalation.models import SlackAction
 from slawatch.leads.models import Handoff
 from tests.escalation.conftest import SIGNING_SECRET, assign, slack_headers, slack_signature
-from tests.factories import PolicyFactory
+from tests.factories import PersonFactory, PolicyFactory, TeamFactory
 
 URL = "/slack/interactions/"
 
@@ -191,8 +191,6 @@ def test_a_rep_cannot_reassign_even_their_own_handoff(client, breached, cast, sl
 
 
 def test_another_teams_manager_and_marketing_cannot_act(client, breached, cast):
-    from tests.factories import PersonFactory, TeamFactory
-
     west = TeamFactory(name="West")
     west.manager = PersonFactory(name="Will", role="manager", team=west, slack_user_id="UWEST")
     west.save()

@@ -1,3 +1,4 @@
+import json
 from datetime import time
 
 from django.utils import timezone
@@ -70,7 +71,6 @@ def test_digest_holds_escalations_then_sends_one_summary_at_local_time(cast, clo
 
 
 def json_text(body):
-    import json
     return json.dumps(body)
 
 

@@ -2,13 +2,12 @@ from datetime import timedelta
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-
 from django.utils import timezone
 
 from slawatch.escalation import deliver, sweep
 from slawatch.escalation.models import Escalation
 from slawatch.leads.models import Handoff, Milestone
-from slawatch.leads.services import apply_events, handoff_acknowledge
+from slawatch.leads.services import apply_events, handoff_acknowledge, handoff_snooze
 from tests.escalation.conftest import assign
 from tests.factories import PolicyFactory, at, event
 
@@ -253,8 +252,6 @@ def test_open_rows_that_are_not_due_cost_nothing(cast, clock):
 
 
 def test_snooze_holds_messages_but_not_the_breach(cast, clock):
-    from slawatch.leads.services import handoff_snooze
-
     PolicyFactory(heat="hot", first_touch_minutes=15, steps=REPEAT_MANAGER)
     handoff = assign()
     handoff_snooze(handoff=handoff, until=at("2026-11-23 09:40"), by="maya")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from slawatch.escalation.models import Escalation
 from slawatch.escalation.sweeper import Sweeper
 from slawatch.leads.models import Handoff
+from slawatch.ops.models import Heartbeat
 from tests.escalation.conftest import assign
 from tests.factories import PolicyFactory, at
 
@@ -143,8 +144,6 @@ def test_two_sweepers_send_each_escalation_exactly_once(cast, slack, settings):
 
 def test_heartbeat_reaps_records_the_sweep_and_touches_the_alive_file(cast, clock, settings,
                                                                       tmp_path):
-    from slawatch.ops.models import Heartbeat
-
     settings.VAR_DIR = tmp_path
     Sweeper(senders=1, max_sleep=1.0, executor=Inline()).tick()
     assert (tmp_path / "sweeper.alive").exists()

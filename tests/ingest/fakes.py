@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -124,7 +125,6 @@ class FakeHubSpot(FakeServer):
 
 
 def _ms(iso):
-    from datetime import datetime
     return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
@@ -183,5 +183,4 @@ class FakeSalesforce(FakeServer):
 
 
 def _sf_ms(value):
-    from datetime import datetime
     return int(datetime.fromisoformat(value).timestamp() * 1000)

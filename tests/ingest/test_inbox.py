@@ -10,6 +10,7 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
+from config.celery import app
 from slawatch.ingest import services, tasks
 from slawatch.ingest.adapters.common import InboxItem
 from slawatch.ingest.models import CrmEvent
@@ -88,7 +89,7 @@ def test_failure_retries_with_backoff_then_stays_failed_and_visible(db, settings
 def test_a_failing_event_never_blocks_the_others(cast):
     services.inbox_store("generic", [broken_item("bad")])
     services.inbox_store("generic", [generic_item("good")])
-    counts = services.drain_inbox()
+    counts = services.process_due_events()
     assert counts == {"processed": 1, "failed": 1}
     assert Lead.objects.get().owner == cast.rep
 
@@ -108,13 +109,6 @@ def test_drain_command_prints_one_summary_line(cast):
     assert out.getvalue().startswith("drain: events processed=0 failed=0")
 
 
-def test_drain_runs_every_registered_step_on_one_line(db):
-    from slawatch.ingest.management.commands.slawatch_drain import run_steps
-    line = run_steps([("events", "slawatch.ingest.services.drain_inbox"),
-                      ("again", "slawatch.ingest.services.drain_inbox")])
-    assert line == "drain: events processed=0 failed=0; again processed=0 failed=0"
-
-
 def test_hubspot_api_outage_is_retried_then_succeeds(cast, settings):
     PolicyFactory(heat="warm")
     creation = {"eventId": 1, "occurredAt": 1718000000000, "objectId": 51,
@@ -124,12 +118,12 @@ def test_hubspot_api_outage_is_retried_then_succeeds(cast, settings):
     with FakeHubSpot() as api:
         settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN = api.url, api.token
         api.scripted = [(503, {"Retry-After": "0"}, {"status": "error"})] * 5
-        assert services.drain_inbox() == {"processed": 0, "failed": 1}
+        assert services.process_due_events() == {"processed": 0, "failed": 1}
         assert "CrmApiError" in CrmEvent.objects.get().error
         api.contacts["51"] = {"createdate": "2024-06-10T06:13:20Z", "hubspot_owner_id": "81234567",
                               "hubspot_owner_assigneddate": "2024-06-10T06:14:00Z"}
         with time_machine.travel(timezone.now() + timedelta(minutes=1)):
-            assert services.drain_inbox() == {"processed": 1, "failed": 0}
+            assert services.process_due_events() == {"processed": 1, "failed": 0}
     assert Handoff.objects.get().rep == cast.rep
 
 
@@ -137,7 +131,7 @@ def test_admin_lists_filters_and_reprocesses(admin_client, cast, settings):
     services.inbox_store("generic", [broken_item("bad")])
     services.inbox_store("pipedrive", [InboxItem(event_id="p1", body="{}")])
     settings.SLAWATCH_INBOX_MAX_ATTEMPTS = 1
-    services.drain_inbox()
+    services.process_due_events()
     url = "/admin/ingest/crmevent/"
     page = admin_client.get(url + "?failed=yes").content.decode()
     assert "bad" in page and "p1" in page  # both failed ({} has no meta)
@@ -149,7 +143,7 @@ def test_admin_lists_filters_and_reprocesses(admin_client, cast, settings):
     assert response.status_code == 302
     bad.refresh_from_db()
     assert bad.status == "pending" and bad.error == "" and bad.attempts == 0
-    services.drain_inbox()
+    services.process_due_events()
     bad.refresh_from_db()
     assert bad.status == "processed"
     assert Lead.objects.get().owner == cast.rep
@@ -157,7 +151,6 @@ def test_admin_lists_filters_and_reprocesses(admin_client, cast, settings):
 
 
 def test_beat_schedules_the_requeue_and_the_poll(settings):
-    from config.celery import app
     app.loader.import_default_modules()
     tasks_by_name = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     for name in ("slawatch.ingest.tasks.requeue_pending", "slawatch.ingest.tasks.poll_crms"):
@@ -172,7 +165,7 @@ def test_creation_of_a_contact_hubspot_no_longer_has_is_still_recorded(db, setti
                                                body=json.dumps(creation))])
     with FakeHubSpot() as api:
         settings.HUBSPOT_API_BASE, settings.HUBSPOT_ACCESS_TOKEN = api.url, api.token
-        assert services.drain_inbox() == {"processed": 1, "failed": 0}
+        assert services.process_due_events() == {"processed": 1, "failed": 0}
     assert api.requests[0]["path"] == "/crm/v3/objects/contacts/404"
     lead = Lead.objects.get(crm="hubspot", external_id="404")
     assert lead.created_in_crm_at.isoformat() == "2024-06-10T06:13:20+00:00"

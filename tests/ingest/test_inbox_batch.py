@@ -78,7 +78,7 @@ def test_a_full_batch_asks_for_one_helper_drain(cast, settings, monkeypatch):
     store([generic_item(f"e{n}", external_id=f"L-{n}") for n in range(25)])
     published = []
     monkeypatch.setattr(tasks.process_inbox, "delay", lambda: published.append(1))  # the broker edge
-    assert services.drain_fresh(batch=10) == {"processed": 25, "failed": 0}
+    assert services.process_fresh_events(batch=10) == {"processed": 25, "failed": 0}
     # two full batches of ten, each asking; the wake-up key lets the first one through and
     # holds the second until a helper clears it
     assert published == [1]

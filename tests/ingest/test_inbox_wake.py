@@ -60,7 +60,7 @@ def test_deliveries_during_a_pending_wake_up_are_drained_by_it(
         services.inbox_store("generic", [generic_item("e2", external_id="L-2")])
     assert set(CrmEvent.objects.values_list("status", flat=True)) == {"pending"}
     # The pending task runs: it clears the flag first, then drains both.
-    assert services.drain_fresh() == {"processed": 2, "failed": 0}
+    assert services.process_fresh_events() == {"processed": 2, "failed": 0}
     assert redis_cache.get(services.INBOX_WAKE_KEY) is None
     assert Lead.objects.filter(owner=cast.rep).count() == 2
     # With no wake-up pending, the next delivery publishes one and is processed at once

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 
+from config import env
 from slawatch.definitions import services as definitions
 from slawatch.ingest import pollers, services
 from slawatch.ingest.clients import HubSpotClient, SalesforceClient
@@ -43,7 +46,6 @@ def tiers(db):
 
 
 def _score_rule(field, minimum=80):
-    from django.contrib.auth import get_user_model
     superuser = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     with time_machine.travel(datetime(2024, 6, 1, tzinfo=UTC), tick=False):
         draft = definitions.definition_create(
@@ -111,7 +113,7 @@ def test_hubspot_poll_requests_and_captures_properties(cast, capture, tiers):
         pollers.poll_hubspot(HubSpotClient(api.url, api.token, sleep=Sleeps()))
     body = json.loads(next(r["body"] for r in api.requests if r["path"].endswith("/search")))
     assert {"hubspotscore", "form_name"} <= set(body["properties"])
-    services.drain_inbox()
+    services.process_due_events()
     leads = {lead.external_id: lead.properties for lead in Lead.objects.all()}
     assert leads == {"1": {"hubspotscore": "12", "form_name": "Webinar"}, "2": {}}
     # a later poll of a newer modification replaces the value; nulls clear it
@@ -119,7 +121,7 @@ def test_hubspot_poll_requests_and_captures_properties(cast, capture, tiers):
         api.search_data["contacts"] = [contact(1, modified="2024-06-10T11:59:00Z",
                                                hubspotscore="95", form_name=None)]
         pollers.poll_hubspot(HubSpotClient(api.url, api.token, sleep=Sleeps()))
-    services.drain_inbox()
+    services.process_due_events()
     assert Lead.objects.get(external_id="1").properties == {"hubspotscore": "95"}
 
 
@@ -154,14 +156,11 @@ def test_salesforce_poll_selects_and_captures_the_fields(sf_rep, capture, tiers)
         pollers.poll_salesforce(client, NOW)
     soql = next(r for r in api.requests if r["path"].endswith("/query"))["query"]["q"][0]
     assert soql.startswith("SELECT Id, OwnerId,") and ", Country, Score__c FROM Lead" in soql
-    services.drain_inbox()
+    services.process_due_events()
     assert Lead.objects.get(crm="salesforce").properties == {"Country": "FR", "Score__c": 42.0}
 
 
 def test_a_field_name_that_is_not_an_identifier_stops_start_up(monkeypatch):
-    from django.core.exceptions import ImproperlyConfigured
-
-    from config import env
     monkeypatch.setenv("SALESFORCE_LEAD_FIELDS", "Country, Id FROM User--")
     with pytest.raises(ImproperlyConfigured, match="SALESFORCE_LEAD_FIELDS"):
         env.env_names("SALESFORCE_LEAD_FIELDS", r"[A-Za-z][A-Za-z0-9_]{0,99}", "a field")

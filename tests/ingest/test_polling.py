@@ -1,5 +1,6 @@
 """Incremental polls against fake HubSpot and Salesforce APIs on 127.0.0.1."""
 
+import json
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -7,13 +8,14 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from slawatch.ingest import pollers, services
+from slawatch.ingest import pollers, services, tasks
 from slawatch.ingest.clients import CrmApiError, HubSpotClient, SalesforceClient
 from slawatch.ingest.models import CrmEvent, PollCursor
 from slawatch.leads.models import Handoff, Lead, Touch
 from slawatch.people.models import CrmIdentity
 from tests.factories import PolicyFactory
 from tests.ingest.fakes import FakeHubSpot, FakeSalesforce
+from tests.ingest.signing import hubspot_headers
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2024, 6, 10, 12, 0, tzinfo=UTC)
@@ -51,14 +53,13 @@ def test_hubspot_poll_pages_stores_and_applies_contacts(cast, settings):
         stored = pollers.poll_hubspot(hubspot(api))
     searches = [r for r in api.requests if r["path"] == "/crm/v3/objects/contacts/search"]
     assert len(searches) == 2  # 200 + 30
-    import json
     first = json.loads(searches[0]["body"])
     assert first["limit"] == 200 and first["sorts"][0]["propertyName"] == "lastmodifieddate"
     assert json.loads(searches[1]["body"])["after"] == "200"
     assert stored == 230
     assert PollCursor.objects.get(stream="hubspot:contacts").position.isoformat() == \
         "2024-06-10T13:50:00+00:00"  # iso(230): the newest seen
-    services.drain_inbox()
+    services.process_due_events()
     assert Lead.objects.filter(crm="hubspot").count() == 230
     assert Handoff.objects.filter(rep=cast.rep).count() == 230
 
@@ -86,7 +87,6 @@ def test_hubspot_poll_rewindows_before_the_10000_cap(db, monkeypatch):
     with FakeHubSpot() as api:
         api.search_data["contacts"] = [contact(n) for n in range(1, 12)]
         assert pollers._poll_hubspot_contacts(hubspot(api), NOW) == 11 + 1  # the edge record is re-read once
-    import json
     afters = [json.loads(r["body"]).get("after") for r in api.requests]
     assert None in afters[1:]  # a fresh query started from the newest seen time
     assert all(int(a or 0) + 2 <= 6 for a in afters)
@@ -107,7 +107,6 @@ def test_hubspot_poll_failing_midway_resumes_from_the_committed_cursor(db):
         assert CrmEvent.objects.count() == 200
         api.fail_search_after, api.requests[:] = None, []
         pollers._poll_hubspot_contacts(client, NOW)
-    import json
     resumed = json.loads(api.requests[0]["body"])["filterGroups"][0]["filters"][0]["value"]
     # from the cursor minus the 5-minute overlap, not from the beginning
     assert int(resumed) == int(datetime(2024, 6, 10, 13, 15, tzinfo=UTC).timestamp() * 1000)
@@ -130,7 +129,7 @@ def test_hubspot_engagements_give_exact_touch_times_once_with_webhook_property(c
         api.associations[("calls", "901")] = ["7"]
         api.associations[("emails", "902")] = ["7"]
         pollers.poll_hubspot(hubspot(api))
-    services.drain_inbox()
+    services.process_due_events()
     touches = [at.isoformat() for at in Touch.objects.order_by("at").values_list("at", flat=True)]
     # the call and notes_last_contacted are the same activity: counted once
     assert touches == ["2024-06-10T10:30:00+00:00", "2024-06-10T10:45:00+00:00"]
@@ -171,7 +170,7 @@ def test_salesforce_poll_follows_pages_refreshes_the_session_and_applies(cast):
     assert "SystemModstamp >= 2024-06-09T12:00:00Z" in soql  # first run: 24 h look-back
     assert PollCursor.objects.get(stream="salesforce:Lead").position.isoformat() == \
         "2024-06-10T11:05:00+00:00"
-    services.drain_inbox()
+    services.process_due_events()
     assert Handoff.objects.filter(rep=cast.rep, heat="hot").count() == 5
     met = Handoff.objects.get(lead__external_id="00QRO00000Lead0001")
     assert met.first_touched_at.isoformat() == "2024-06-10T11:10:00+00:00"
@@ -204,7 +203,6 @@ def test_poll_command_polls_the_configured_crm(db, settings):
 
 @time_machine.travel(NOW, tick=False)
 def test_beat_poll_task_polls_every_configured_crm(db, settings):
-    from slawatch.ingest import tasks
     with FakeSalesforce() as sf, FakeHubSpot() as hs:
         sf.records["Lead"] = [sf_lead(1)]
         hs.search_data["contacts"] = [contact(1)]
@@ -217,9 +215,6 @@ def test_beat_poll_task_polls_every_configured_crm(db, settings):
 
 @time_machine.travel(NOW, tick=False)
 def test_webhook_and_poll_of_the_same_changes_count_once(cast, settings, client):
-    import json
-
-    from tests.ingest.signing import hubspot_headers
     PolicyFactory(heat="warm", first_touch_minutes=60)
     touched_ms = int((NOW - timedelta(minutes=50)).timestamp() * 1000)
     with FakeHubSpot() as api:
@@ -234,11 +229,11 @@ def test_webhook_and_poll_of_the_same_changes_count_once(cast, settings, client)
         headers = hubspot_headers("test-client-secret", "http://testserver/webhooks/hubspot/", body)
         assert client.post("/webhooks/hubspot/", data=body, content_type="application/json",
                            **headers).status_code == 200
-        services.drain_inbox()
+        services.process_due_events()
         # an unknown contact: its property change read the contact first
         assert [r["path"] for r in api.requests] == ["/crm/v3/objects/contacts/8"]
         pollers._poll_hubspot_contacts(hubspot(api), NOW)
-        services.drain_inbox()
+        services.process_due_events()
     lead = Lead.objects.get(crm="hubspot", external_id="8")
     assert lead.handoffs.count() == 1
     assert lead.touches.count() == 1
@@ -299,7 +294,7 @@ def test_the_admin_shows_how_far_the_first_sync_is(db, settings, admin_client):
         pollers._poll_hubspot_contacts(hubspot(api), NOW)
     cursor = PollCursor.objects.get(stream="hubspot:contacts")
     assert cursor.first_synced_at == NOW
-    services.drain_inbox()
+    services.process_due_events()
     page = admin_client.get("/admin/ingest/pollcursor/").content.decode()
     assert "done 2024-06-10" in page and "waiting to be processed" not in page
     # a later poll keeps the first sync's completion time

@@ -1,5 +1,6 @@
 """Signature checks against the official HubSpot SDK/doc vectors and our own."""
 
+import base64
 import json
 
 import pytest
@@ -105,7 +106,6 @@ def test_generic_signature_window_and_tamper():
 
 
 def test_basic_auth_matches_only_the_exact_pair():
-    import base64
     good = "Basic " + base64.b64encode(b"u:p:with:colons").decode()
     assert s.basic_auth_matches(good, "u", "p:with:colons")
     assert not s.basic_auth_matches(good, "u", "p")

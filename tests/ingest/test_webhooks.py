@@ -2,12 +2,16 @@
 nothing stored, duplicates, and what each CRM's payload becomes."""
 
 import json
+from hashlib import sha256
 
 import pytest
 import time_machine
+from django.test import RequestFactory
 
 from slawatch.ingest.models import CrmEvent
+from slawatch.ingest.views import generic_webhook
 from slawatch.leads.models import Handoff, Lead, LeadEvent
+from slawatch.people.models import CrmIdentity
 from tests.factories import PolicyFactory
 from tests.ingest.conftest import EVENTS_SECRET, HS_SECRET, PD_PASSWORD, PD_USER, SF_TOKEN
 from tests.ingest.fakes import FakeHubSpot
@@ -158,7 +162,6 @@ def test_hubspot_signature_is_over_the_public_url_when_set(client, db, settings)
 
 
 def test_hubspot_v1_signature_is_accepted_when_declared(client, db):
-    from hashlib import sha256
     signature = sha256((HS_SECRET + SAMPLE_BODY).encode()).hexdigest()
     response = client.post(HS_URL, data=SAMPLE_BODY, content_type="application/json",
                            HTTP_X_HUBSPOT_SIGNATURE_VERSION="v1", HTTP_X_HUBSPOT_SIGNATURE=signature)
@@ -265,7 +268,6 @@ def post_pipedrive(client, payload, auth=(PD_USER, PD_PASSWORD)):
 
 
 def test_pipedrive_owner_change_then_done_activity(client, cast, on_commit):
-    from slawatch.people.models import CrmIdentity
     CrmIdentity.objects.create(person=cast.rep, crm="pipedrive", owner_id="18487521")
     PolicyFactory(heat="warm", first_touch_minutes=30)
     owner = pipedrive(data={"id": 1042, "name": "Ana Ruiz", "owner_id": 18487521,
@@ -347,7 +349,6 @@ def post_salesforce(client, xml, token=SF_TOKEN):
 
 @pytest.fixture
 def sf_rep(cast):
-    from slawatch.people.models import CrmIdentity
     CrmIdentity.objects.create(person=cast.rep, crm="salesforce", owner_id="005RO000001XyZaYAK")
     CrmIdentity.objects.create(person=cast.rep2, crm="salesforce", owner_id="005RO000002XyZaYAK")
     return cast
@@ -440,9 +441,6 @@ def test_nul_characters_are_400_on_every_json_endpoint(client, db):
 
 
 def test_a_body_longer_than_its_declared_length_is_still_413(db, settings):
-    from django.test import RequestFactory
-
-    from slawatch.ingest.views import generic_webhook
     settings.SLAWATCH_MAX_BODY_BYTES = 50
     request = RequestFactory().post("/webhooks/events/", data=b"x" * 500,
                                     content_type="application/json")
@@ -465,7 +463,6 @@ def test_the_contract_example_is_accepted_as_is(client, cast, on_commit):
 
 
 def test_hubspot_v2_signature_covers_method_and_uri(client, db):
-    from hashlib import sha256
     uri = "http://testserver/webhooks/hubspot/"
     good = sha256((HS_SECRET + "POST" + uri + SAMPLE_BODY).encode()).hexdigest()
     wrong_uri = sha256((HS_SECRET + "POST" + uri + "x" + SAMPLE_BODY).encode()).hexdigest()
@@ -478,7 +475,6 @@ def test_hubspot_v2_signature_covers_method_and_uri(client, db):
 
 
 def test_pipedrive_lead_created_with_an_owner_is_an_assignment(client, cast, on_commit):
-    from slawatch.people.models import CrmIdentity
     CrmIdentity.objects.create(person=cast.rep2, crm="pipedrive", owner_id="777")
     created = pipedrive(action="create", entity="lead", meta_id="c1",
                         data={"id": "adf21080-0e10-11eb-879b-05d71fb426ec", "title": "Acme deal",

@@ -5,6 +5,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -14,13 +16,17 @@ from slack_sdk.webhook import WebhookClient
 
 from slawatch.demo import cast, setup
 from slawatch.demo.models import SlackSinkMessage
-from slawatch.demo.simulator import Simulator, run
+from slawatch.demo.simulator import Simulator, post, run
+from slawatch.demo.views import step_label
+from slawatch.economics.models import Spend
 from slawatch.escalation.models import Escalation
 from slawatch.ingest.models import CrmEvent
 from slawatch.leads.events import DomainEvent
 from slawatch.leads.models import Handoff, Lead, LeadEvent, SlaPolicy
+from slawatch.leads.services import apply_events
 from slawatch.people.models import Calendar, Person
 from slawatch.quality.models import LeadFeedback, QualityDispute
+from slawatch.reports import selectors
 from tests.reports.builders import handoff
 
 SECRET = "demo-test-events-secret"
@@ -113,7 +119,6 @@ def test_slack_sdk_messages_land_in_the_local_sink(live_server, settings):
     stored = list(SlackSinkMessage.objects.order_by("id").values_list("method", "channel", "text"))
     assert stored == [("chat.postMessage", "U0MAYA", "SLA breached: Ana Ruiz"),
                       ("webhook", "#north-america", "team channel: breach")]
-    import requests
 
     listed = requests.get(f"{live_server.url}/demo/slack-sink/", timeout=5).json()["messages"]
     assert [m["text"] for m in listed] == ["team channel: breach", "SLA breached: Ana Ruiz"]
@@ -212,8 +217,6 @@ def test_simulator_with_the_wrong_secret_stores_nothing(live_server, settings):
 
 
 def test_simulator_signature_is_the_documented_hmac():
-    from slawatch.demo.simulator import post
-
     captured = {}
 
     class Session:
@@ -229,10 +232,6 @@ def test_simulator_signature_is_the_documented_hmac():
 
 
 def test_a_restart_closes_simulated_leads_an_earlier_run_left_open(cast_free_org):
-    import time_machine
-
-    from slawatch.leads.services import apply_events
-
     earlier = timezone.now() - timedelta(hours=2)
     with time_machine.travel(earlier, tick=False):
         apply_events([DomainEvent.parse({
@@ -258,9 +257,6 @@ def cast_free_org(db):
 
 
 def test_demo_page_names_each_step_of_the_ladder(cast_free_org, client, settings):
-    from slawatch.demo.views import step_label
-    from slawatch.leads.services import apply_events
-
     settings.SLAWATCH_DEMO = True
     apply_events([DomainEvent.parse({
         "event_id": "a", "type": "lead.assigned", "occurred_at": timezone.now().isoformat(),
@@ -273,8 +269,6 @@ def test_demo_page_names_each_step_of_the_ladder(cast_free_org, client, settings
 
 
 def test_demo_has_spend_so_the_marketing_economics_show_figures(demo_data):
-    from slawatch.economics.models import Spend
-    from slawatch.reports import selectors
     count = Spend.objects.count()
     call_command("slawatch_demo_data", "--days", "8", "--per-day", "2", "--hot-minutes", "1",
                  stdout=open("/dev/null", "w"))

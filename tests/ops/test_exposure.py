@@ -1,5 +1,7 @@
 """What the internal endpoints and forwarded headers give away (docs/SECURITY.md)."""
 
+import ipaddress
+
 import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -44,8 +46,6 @@ def test_forwarded_headers_from_an_untrusted_address_are_ignored(settings):
 
 
 def test_a_trusted_proxy_gives_the_client_address_and_scheme(settings):
-    import ipaddress
-
     settings.SLAWATCH_TRUSTED_PROXIES = (ipaddress.ip_network("10.0.0.0/8"),)
     seen = _seen(settings, "10.1.2.3", **HEADERS)
     # The right-most address the proxy added, not what the client wrote on the left.

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from slawatch.leads.models import Handoff
 from slawatch.leads.services import apply_events
+from slawatch.ops.selectors import sweep_lag_seconds
 from tests.factories import PolicyFactory, event
 
 
@@ -79,8 +80,6 @@ def test_health_endpoints_need_no_login(client, db):
 
 
 def test_sweep_lag_follows_the_oldest_due_timer(due_handoff):
-    from slawatch.ops.selectors import sweep_lag_seconds
-
     with time_machine.travel(due_handoff.next_due_at + timedelta(seconds=90), tick=False):
         assert sweep_lag_seconds(timezone.now()) == pytest.approx(90)
     with time_machine.travel(due_handoff.next_due_at - timedelta(seconds=1), tick=False):

@@ -3,6 +3,13 @@ import io
 import json
 import logging
 import logging.config
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from celery import shared_task
@@ -99,13 +106,6 @@ def test_text_format_lines_show_the_ids(settings):
 def serve_with_gunicorn(tmp_path, log_format):
     """The real gunicorn with the shared config, serving the real app on loopback;
     returns the request id of one GET /healthz?token=... and everything it printed."""
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
     with socket.socket() as sock:

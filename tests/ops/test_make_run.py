@@ -14,7 +14,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
+import redis
 
 ROOT = Path(__file__).resolve().parents[2]
 BUDGET_SECONDS = 300
@@ -43,8 +45,6 @@ def alive(pid):
 
 
 def drop_database(database_url, name):
-    import psycopg
-
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
@@ -56,8 +56,6 @@ def backing_services(tmp_path, request):
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgres"):
         return {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}, "kombu filesystem"
-    import psycopg
-    import redis
 
     name = "slawatch_ops_make_run"
     drop_database(database_url, name)

@@ -1,3 +1,5 @@
+import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -6,6 +8,8 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from slawatch.escalation.models import Escalation
+from slawatch.escalation.tasks import sweep_due
+from slawatch.ingest.signatures import generic_header
 from slawatch.leads.models import Handoff
 from slawatch.leads.services import apply_events
 from slawatch import telemetry
@@ -108,11 +112,6 @@ def test_metrics_report_poll_cursor_age_per_crm(client, db):
 
 def test_duplicate_webhook_deliveries_show_up_in_metrics(client, cast, settings,
                                                          django_capture_on_commit_callbacks):
-    import json
-    import time
-
-    from slawatch.ingest.signatures import generic_header
-
     settings.SLAWATCH_EVENTS_SECRET = "metrics-test-secret"
     body = json.dumps([{"event_id": "dup-1", "type": "lead.created", "crm": "acme",
                         "occurred_at": timezone.now().isoformat(),
@@ -131,8 +130,6 @@ def test_duplicate_webhook_deliveries_show_up_in_metrics(client, cast, settings,
 
 
 def test_each_sweep_records_its_duration(client, handoffs):
-    from slawatch.escalation.tasks import sweep_due
-
     sweep_due.delay()
     samples = scrape(client)
     assert 0 <= samples[("slawatch_sweep_duration_seconds", ())] < 30

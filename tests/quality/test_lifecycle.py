@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from slawatch.escalation.models import Escalation
+from slawatch.leads.models import Lead
 from slawatch.quality import selectors, services
 from slawatch.quality.models import IllegalTransition, LeadFeedback, QualityDispute
 from tests.quality.world import assign, policy, rejection
@@ -112,7 +113,6 @@ def test_an_overturned_rejection_counts_as_accepted(org, lead):
     verdicts = dict(selectors.feedback_with_effective_verdict()
                     .values_list("pk", "effective_verdict"))
     assert verdicts == {feedback.pk: "accepted", kept.pk: "rejected"}
-    from slawatch.leads.models import Lead
     by_lead = dict(Lead.objects.annotate(v=selectors.lead_effective_verdict())
                    .values_list("pk", "v"))
     assert by_lead == {lead.pk: "accepted", other.pk: "rejected"}

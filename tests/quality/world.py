@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from rest_framework.test import APIClient
 
+from slawatch.leads.models import Lead
 from slawatch.leads.services import apply_events
 from slawatch.people.models import Role
 from slawatch.quality.models import LeadFeedback
@@ -43,7 +44,6 @@ def assign(external_id, owner, at="2026-11-23T09:00:00Z", heat="hot", **lead):
                         external_id=external_id, owner=owner, heat=heat,
                         name=lead.pop("name", f"Lead {external_id}"),
                         email=lead.pop("email", f"{external_id.lower()}@example.com"), **lead)])
-    from slawatch.leads.models import Lead
     return Lead.objects.get(crm="acme", external_id=external_id)
 
 

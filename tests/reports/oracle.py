@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from slawatch.leads.models import Handoff, Milestone, Opportunity
-from slawatch.quality.models import LeadFeedback, QualityDispute, RejectReason
+from slawatch.quality.models import Commitment, LeadFeedback, QualityDispute, RejectReason
 from slawatch.reports.selectors import interpolate
 
 HEAT_LABELS = {"hot": "Hot", "warm": "Warm", "cold": "Cold"}
@@ -217,7 +217,6 @@ def revenue(start, end, group_by):
 
 def commitments(year, quarter, start, end, settings):
     """Every commitment of the quarter, judged after the quarter ended."""
-    from slawatch.quality.models import Commitment
 
     handoffs = [h for h in Handoff.objects.select_related("lead") if start <= h.handed_off_at < end]
     opps = list(Opportunity.objects.all())

@@ -1,9 +1,14 @@
 import re
+from datetime import date
 from html import unescape
 
 import pytest
+from django.contrib.auth.models import Group
 
+from slawatch.economics.models import Spend
 from slawatch.quality.models import Commitment
+from slawatch.reports.families import FAMILIES, MARKETING
+from slawatch.reports.views import presets
 from tests.reports.builders import handoff
 
 
@@ -81,7 +86,6 @@ def test_admin_index_links_to_the_reports(staff_client):
 
 
 def test_a_rep_sees_only_their_own_rows_on_the_dashboard(client, django_user_model, cast):
-    from django.contrib.auth.models import Group
     handoff(cast.rep, status="met", stl_minutes=5)
     handoff(cast.rep2, status="met", stl_minutes=2)
     user = django_user_model.objects.create_user("ravi", password="pw", is_staff=True)
@@ -101,7 +105,6 @@ def test_family_tabs_keep_the_range_and_grouping(staff_client):
 
 
 def test_every_report_page_has_human_headings_pickers_and_presets(staff_client):
-    from slawatch.reports.families import FAMILIES
     for name, family in FAMILIES.items():
         html = staff_client.get("/admin/reports/", {"family": name, **(
             RANGE if family.group_bys else {})}).content.decode()
@@ -116,16 +119,12 @@ def test_every_report_page_has_human_headings_pickers_and_presets(staff_client):
 
 
 def test_headings_read_as_words():
-    from slawatch.reports.families import MARKETING
     headings = {c.name: c.heading for c in MARKETING.columns}
     assert headings["cost_per_lead"] == "Cost per lead"
     assert headings["clv_to_cac"] == "CLV to CAC" and headings["roi"] == "ROI"
 
 
 def test_presets_are_this_month_last_quarter_and_year_to_date():
-    from datetime import date
-
-    from slawatch.reports.views import presets
     assert presets(date(2026, 2, 14)) == [
         ("This month", date(2026, 2, 1), date(2026, 3, 1)),
         ("Last quarter", date(2025, 10, 1), date(2026, 1, 1)),
@@ -133,7 +132,6 @@ def test_presets_are_this_month_last_quarter_and_year_to_date():
 
 
 def test_marketing_page_draws_the_monthly_trends(staff_client):
-    from slawatch.economics.models import Spend
     Spend.objects.create(month="2026-11-01", source="web", campaign="q4", amount="500.00",
                          currency="USD")
     html = staff_client.get("/admin/reports/", {"family": "marketing", **RANGE}).content.decode()

@@ -2,6 +2,14 @@
 says how a failure should be treated: transient (retry with backoff) or permanent (fail now).
 No Django here; deliver.py is the one choke point that records outcomes."""
 
+from slawatch.retry import retry_after_seconds
+
+# What a ladder message says happened (facts.py decides, the channels title it): the
+# deadline is near, it passed, or it passed and the message is a repeat.
+WARNING, BREACH, REMINDER = "warning", "breach", "reminder"
+STAGE_TITLE = {WARNING: "Lead SLA at risk", BREACH: "Lead SLA breached",
+               REMINDER: "Lead SLA still breached"}
+
 
 class DeliveryError(Exception):
     """A send that did not succeed. `permanent` decides retry versus fail-now;
@@ -22,20 +30,6 @@ class TransientError(DeliveryError):
 
 class PermanentError(DeliveryError):
     permanent = True
-
-
-def retry_after_seconds(headers) -> float | None:
-    """Retry-After in seconds (Slack sends integer seconds); None when absent or unreadable."""
-    if not headers:
-        return None
-    value = None
-    for key, item in headers.items():
-        if key.lower() == "retry-after":
-            value = item[0] if isinstance(item, list) else item
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 def classify_http(status_code: int, message: str, headers=None) -> DeliveryError:

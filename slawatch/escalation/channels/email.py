@@ -11,8 +11,8 @@ from html import escape
 
 from django.core.mail import EmailMultiAlternatives
 
-from slawatch.escalation.channels import PermanentError, TransientError
-from slawatch.escalation.channels.slack import STAGE_TITLE, _duration
+from slawatch.escalation.channels import STAGE_TITLE, PermanentError, TransientError
+from slawatch.escalation.channels.slack import _duration
 
 HEADER = "X-Slawatch-Escalation-Id"
 

@@ -22,11 +22,14 @@ from slack_sdk.errors import SlackApiError
 
 from slawatch import outbound
 from slawatch.escalation.channels import (
+    STAGE_TITLE,
+    WARNING,
     PermanentError,
     TransientError,
     classify_http,
-    retry_after_seconds,
 )
+from slawatch.leads.events import COLD, HOT, WARM
+from slawatch.retry import retry_after_seconds
 
 HEADER_MAX, FIELD_MAX, SECTION_MAX, BUTTON_MAX = 150, 2000, 3000, 75
 # chat.postMessage errors worth retrying; every other `error` code is permanent
@@ -38,9 +41,7 @@ ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # Slack's error codes: invalid
 # for (history pages of HISTORY_PAGE_SIZE messages, at most HISTORY_MAX_PAGES of them).
 METADATA_EVENT_TYPE = "slawatch_escalation"
 HISTORY_PAGE_SIZE, HISTORY_MAX_PAGES = 200, 10
-HEAT_ICON = {"hot": ":fire:", "warm": ":sunny:", "cold": ":snowflake:"}
-STAGE_TITLE = {"warning": "Lead SLA at risk", "breach": "Lead SLA breached",
-               "reminder": "Lead SLA still breached"}
+HEAT_ICON = {HOT: ":fire:", WARM: ":sunny:", COLD: ":snowflake:"}
 
 
 def _cut(text: str, limit: int) -> str:
@@ -109,7 +110,7 @@ def actions(f: dict) -> dict:
 
 def payload(f: dict) -> dict:
     """The escalation message: header, facts, buttons; `text` is the notification fallback."""
-    header = f"{':rotating_light:' if f['stage'] != 'warning' else ':hourglass:'} " \
+    header = f"{':rotating_light:' if f['stage'] != WARNING else ':hourglass:'} " \
              f"{STAGE_TITLE[f['stage']]}"
     return {
         "text": _cut(fallback_text(f), SECTION_MAX),

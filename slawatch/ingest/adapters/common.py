@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slawatch.leads.events import (
+    HEATS,
     LEAD_TEXT_FIELDS,
     MAX_PROPERTY_NAME,
     MAX_PROPERTY_TEXT,
@@ -130,4 +131,4 @@ def make_event(*, crm, key, type, occurred_at: datetime, external_id, lead=None,
 
 def heat_of(value) -> str | None:
     lowered = str(value or "").strip().lower()
-    return lowered if lowered in ("hot", "warm", "cold") else None
+    return lowered if lowered in HEATS else None

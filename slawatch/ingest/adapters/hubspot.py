@@ -22,13 +22,14 @@ from slawatch.ingest.adapters.common import (
     to_instant,
     to_instant_safe,
 )
+from slawatch.leads.events import CALL, EMAIL, MEETING
 
 CRM = "hubspot"
 TOUCH_PROPERTIES = ("notes_last_contacted", "hs_last_sales_activity_timestamp")
 BASE_PROPERTIES = ("email", "firstname", "lastname", "company", "phone", "hubspot_owner_id",
                    "hubspot_owner_assigneddate", "createdate", "lastmodifieddate",
                    "hs_analytics_source", "hs_latest_source", "hs_lead_status") + TOUCH_PROPERTIES
-ENGAGEMENT_KINDS = {"calls": "call", "emails": "email", "meetings": "meeting"}
+ENGAGEMENT_KINDS = {"calls": CALL, "emails": EMAIL, "meetings": MEETING}
 CONTACT_TYPES = {"contact.creation", "contact.propertyChange", "contact.deletion",
                  "contact.privacyDeletion", "contact.merge", "contact.associationChange",
                  "contact.restore"}

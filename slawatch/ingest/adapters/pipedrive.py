@@ -19,9 +19,10 @@ from slawatch.ingest.adapters.common import (
     parse_json,
     to_instant_safe,
 )
+from slawatch.leads.events import CALL, EMAIL, MEETING, OTHER, SMS
 
 CRM = "pipedrive"
-TOUCH_KINDS = {"call": "call", "email": "email", "meeting": "meeting", "sms": "sms"}
+TOUCH_KINDS = {"call": CALL, "email": EMAIL, "meeting": MEETING, "sms": SMS}
 
 
 def split(body: bytes) -> list[InboxItem]:
@@ -123,7 +124,7 @@ def _activity_events(meta, data, previous):
     if target in (None, "") or at is None:
         return []
     activity_id = data.get("id") or meta.get("entity_id")
-    touch = {"kind": TOUCH_KINDS.get(str(data.get("type", "")).lower(), "other"),
+    touch = {"kind": TOUCH_KINDS.get(str(data.get("type", "")).lower(), OTHER),
              "at": at.isoformat(), "id": f"pipedrive:activity:{activity_id}"}
     by = _owner(data.get("owner_id") or data.get("user_id"))
     if by:

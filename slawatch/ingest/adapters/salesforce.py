@@ -20,13 +20,14 @@ from slawatch.ingest.adapters.common import (
     make_event,
     to_instant,
 )
+from slawatch.leads.events import CALL, EMAIL, MEETING, OTHER
 
 CRM = "salesforce"
 ACK = ('<?xml version="1.0" encoding="UTF-8"?>'
        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
        '<soapenv:Body><notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">'
        '<Ack>true</Ack></notificationsResponse></soapenv:Body></soapenv:Envelope>')
-TOUCH_KINDS = {"call": "call", "email": "email", "listemail": "email", "cadence": "other"}
+TOUCH_KINDS = {"call": CALL, "email": EMAIL, "listemail": EMAIL, "cadence": OTHER}
 
 
 def _local(tag) -> str:
@@ -156,12 +157,12 @@ def activity_events(record: dict) -> list:
         return []  # on a Contact, not a Lead
     kind_name = record.get("attributes", {}).get("type", record.get("type", ""))
     if kind_name == "Event":
-        at, kind = to_instant(record.get("StartDateTime") or record.get("ActivityDateTime")), "meeting"
+        at, kind = to_instant(record.get("StartDateTime") or record.get("ActivityDateTime")), MEETING
     else:
         if not _bool(record.get("IsClosed")):
             return []
         at = to_instant(record.get("CompletedDateTime") or record.get("CreatedDate"))
-        kind = TOUCH_KINDS.get((record.get("TaskSubtype") or "").lower(), "other")
+        kind = TOUCH_KINDS.get((record.get("TaskSubtype") or "").lower(), OTHER)
     if at is None:
         return []
     touch = {"kind": kind, "at": at.isoformat(), "id": f"salesforce:{record['Id']}"}

@@ -1,4 +1,6 @@
-"""`python manage.py slawatch_drain`: do, synchronously, everything that is due now.
+"""`python manage.py slawatch_drain`: do, synchronously, everything that is due now —
+process the inbox, run the escalation sweep, send the due escalations. It lives in ops
+because it spans the capabilities.
 
 Each capability contributes one step: a label and a dotted path to a callable that
 takes no arguments and returns a dict of counts. The command prints them all on one
@@ -10,9 +12,9 @@ from django.utils.module_loading import import_string
 
 # Add a capability's step here: (label, "dotted.path.to.callable").
 STEPS = [
-    ("events", "slawatch.ingest.services.drain_inbox"),
-    ("sweep", "slawatch.escalation.drain.sweep_now"),
-    ("deliveries", "slawatch.escalation.drain.deliver_now"),
+    ("events", "slawatch.ingest.services.process_due_events"),
+    ("sweep", "slawatch.escalation.sweep.sweep_counts"),
+    ("deliveries", "slawatch.escalation.deliver.deliver_all_due"),
 ]
 
 
@@ -25,7 +27,8 @@ def run_steps(steps=STEPS) -> str:
 
 
 class Command(BaseCommand):
-    help = "Process every pending inbox event (and every other due step) synchronously."
+    help = ("Synchronously process every due inbox event, run the escalation sweep and "
+            "send every due escalation.")
 
     def handle(self, *args, **options):
         self.stdout.write(run_steps())
