@@ -81,8 +81,12 @@ def test_make_run_reaches_live_escalations_and_ctrl_c_stops_everything(tmp_path,
     env.update(services, SLAWATCH_PORT=str(port), SLAWATCH_VAR_DIR=str(tmp_path / "var"),
                STATIC_ROOT=str(tmp_path / "static"), SLAWATCH_DEMO_FAST="1")
     log = open(tmp_path / "run.log", "w")
+    # As from a terminal: SIGINT at its default, even when this suite itself was started
+    # in the background by a non-interactive shell (which ignores SIGINT for it, and bash
+    # cannot trap a signal ignored on entry).
     proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + BUDGET_SECONDS
     page, children = "", []
