@@ -72,3 +72,27 @@ def test_empty_inputs_touch_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert claim_rows(Handoff, {}, ["next_due_at"], next_due_at=None) == []
         update_rows(Handoff, ["status"], {})
+
+
+def test_copy_rows_copies_the_named_rows_as_stored_with_the_constants():
+    a, b, c = handoffs(3)
+    Handoff.objects.filter(pk=a.pk).update(status=HandoffStatus.BREACHED, breached_at=T0,
+                                           policy_snapshots=[{"calendar": "Berlin"}])
+    history = Handoff.history.model
+    before = set(history.objects.values_list("history_id", flat=True))
+    when = at("2026-11-23 09:20:00")
+    bulksql.copy_rows(history, Handoff, [a.pk, c.pk], history_date=when, history_type="~",
+                      history_change_reason="why", history_user=None)
+    copies = history.objects.exclude(history_id__in=before).order_by("id")
+    assert [row.id for row in copies] == [a.pk, c.pk]
+    first = copies[0]
+    stored = Handoff.objects.get(pk=a.pk)
+    assert (first.status, first.breached_at, first.policy_snapshots) == (
+        "breached", T0, [{"calendar": "Berlin"}])
+    assert (first.lead_id, first.rep_id, first.handed_off_at, first.created_at) == (
+        stored.lead_id, stored.rep_id, stored.handed_off_at, stored.created_at)
+    assert (first.history_date, first.history_type, first.history_change_reason,
+            first.history_user_id) == (when, "~", "why", None)
+    assert copies[1].status == HandoffStatus.OPEN
+    bulksql.copy_rows(history, Handoff, [], history_date=when, history_type="~")  # no-op
+    assert history.objects.exclude(history_id__in=before).count() == 2

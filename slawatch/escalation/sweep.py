@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from slawatch.bulksql import claim_rows, update_rows
+from slawatch.bulksql import claim_rows, copy_rows, update_rows
 from slawatch.escalation import digest
 from slawatch.escalation.models import Escalation, EscalationKind, EscalationStatus
 from slawatch.escalation.recipients import resolve
@@ -36,6 +36,7 @@ from slawatch.leads.services import calendar_for
 
 log = logging.getLogger(__name__)
 MAX_BATCHES_PER_SWEEP = 20
+BREACH_REASON = "breached: found by the SLA sweep"
 
 
 @dataclass
@@ -245,11 +246,10 @@ def _write(rows, milestones, handoffs, now) -> list[Escalation]:
 def _record_breaches(breached, now) -> None:
     """The set-based update bypasses save(), so the handoff's history (django-simple-history)
     gets its entry here for each handoff this sweep found breached: the new status, when,
-    and why, like any other change to a handoff."""
-    if breached:
-        Handoff.history.bulk_history_create(
-            breached, update=True, default_date=now,
-            default_change_reason="breached: found by the SLA sweep")
+    and why, like any other change to a handoff. The rows are copied by the database from
+    the handoffs just updated (`copy_rows`), not built in Python."""
+    copy_rows(Handoff.history.model, Handoff, [h.pk for h in breached], history_date=now,
+              history_type="~", history_change_reason=BREACH_REASON, history_user=None)
 
 
 def _reroute(handoff_ids) -> None:
