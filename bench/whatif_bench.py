@@ -15,13 +15,14 @@ nobody touched are disqualified two days later). The stored outcome is a plain r
 replay's cost, and the actual side is read, not recomputed.
 
 Then `what_if()` — the selector behind `POST /api/v1/what-if/` — replays the 90 days
-with hot at 15 business minutes instead of 30, grouped by team, `--repeat` times; it
-prints each time (wall and this process's CPU: the machine is shared), the handoffs
-replayed, the totals, the query count and the peak RSS
-growth of the process (bounded: leads stream in chunks).
+with hot at 15 business minutes instead of 30, grouped by team, `--repeat` times, in
+SLAWATCH_WHATIF_WORKERS processes (`--workers 1`: one); it prints each time (wall, and
+the CPU of this process and of its forked workers: the machine is shared), the handoffs
+replayed, the totals, the query count and the peak RSS growth of the process (bounded:
+leads stream in chunks).
 
     eval "$(bash scripts/services.sh env)"
-    .venv/bin/python -m bench.whatif_bench [--handoffs 100000] [--repeat 3] [--reseed]
+    .venv/bin/python -m bench.whatif_bench [--handoffs 100000] [--repeat 3] [--reseed] [--workers N]
 """
 
 from __future__ import annotations
@@ -149,7 +150,13 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(repeat: int) -> None:
+def _forked_cpu() -> float:
+    """CPU time of the ended child processes (the what-if's forked workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(repeat: int, workers: int) -> None:
     from django.db import connection
 
     from slawatch.leads.models import SlaPolicy
@@ -165,12 +172,13 @@ def measure(repeat: int) -> None:
     for run in range(repeat):
         queries = []
         with connection.execute_wrapper(lambda ex, sql, *a: queries.append(sql) or ex(sql, *a)):
-            t0, cpu0 = time.perf_counter(), time.process_time()
-            answer = what_if(question, now=now)
+            t0, cpu0, forked0 = time.perf_counter(), time.process_time(), _forked_cpu()
+            answer = what_if(question, now=now, workers=workers)
             times.append(time.perf_counter() - t0)
-            cpu = time.process_time() - cpu0
-        print(f"run {run + 1}: {times[-1]:.2f} s wall, {cpu:.2f} s CPU of this process, "
-              f"{len(queries)} queries, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+            cpu, forked = time.process_time() - cpu0, _forked_cpu() - forked0
+        print(f"run {run + 1}: {times[-1]:.2f} s wall, {cpu:.2f} s CPU of this process + "
+              f"{forked:.2f} s of its {workers - 1} forked worker(s), {len(queries)} queries "
+              f"in this process, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     totals = answer["totals"]
     print(f"what-if over {DAYS} days: {totals['actual']['handoffs']:,} handoffs replayed, "
           f"{len(answer['rows'])} rows")
@@ -186,13 +194,17 @@ def main(argv=None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--database", default="slawatch_bench_whatif")
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="processes to replay in (default: SLAWATCH_WHATIF_WORKERS)")
     args = parser.parse_args(argv)
     url = bench_database_url(args.database)
     create_database(url)
     setup_django(url)
     if args.reseed or handoff_count() != args.handoffs:
         seed(args.handoffs)
-    measure(args.repeat)
+    from django.conf import settings
+
+    measure(args.repeat, args.workers or settings.SLAWATCH_WHATIF_WORKERS)
 
 
 if __name__ == "__main__":

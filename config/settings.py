@@ -312,6 +312,9 @@ SLAWATCH_CLV_LIFETIME_YEARS = env_decimal("SLAWATCH_CLV_LIFETIME_YEARS", "1", ab
 # this many seconds (below gunicorn's 30 s worker timeout), else a 400 says to narrow it.
 SLAWATCH_WHATIF_MAX_HANDOFFS = env_int("SLAWATCH_WHATIF_MAX_HANDOFFS", 100_000, minimum=1)
 SLAWATCH_WHATIF_SECONDS = env_int("SLAWATCH_WHATIF_SECONDS", 25, minimum=1)
+# Processes one what-if replays in on PostgreSQL (the request's own and forked ones, each
+# a share of the leads on its own connection in one database snapshot); 1: no fork.
+SLAWATCH_WHATIF_WORKERS = env_int("SLAWATCH_WHATIF_WORKERS", 2, minimum=1)
 # Escalation (docs/ESCALATION.md): a step found more than this late is recorded as
 # skipped, not sent (a backfilled lead must not page anyone about last week).
 SLAWATCH_ESCALATION_MAX_LATENESS_MINUTES = env_int(

@@ -8,12 +8,25 @@ memory stays bounded whatever the range; then the pure replay
 (slawatch/leads/replay.py) and a running tally per group and per recipient. "actual"
 is read from the stored handoffs and milestones; "proposed" is the derivation run
 again on the recorded events with the proposed policies.
+
+On PostgreSQL the leads are shared among SLAWATCH_WHATIF_WORKERS processes (by lead id
+modulo the count): this one and workers forked for the time of the replay, each with
+its own connection (opened in a new thread of the worker, so the parent's connection,
+inherited by the fork, is never touched), all reading one snapshot that this process
+exports (`pg_export_snapshot`), so the shares add up to exactly what one process would
+read. The replay is pure Python, so this is how it uses more than one core. SQLite, and
+a question asked inside an open transaction (whose rows another connection could not
+see), run in this process alone.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import signal
+import threading
 import time
+import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,9 +37,9 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.db.models import DateTimeField, Func, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Mod
 from django.utils import timezone
 
 from slawatch.definitions.selectors import definitions_in_force
@@ -78,6 +91,12 @@ class Tally:
         self.met += outcome.met
         self.breached += outcome.breached
         self.escalations += sum(outcome.escalations.values())
+
+    def merge(self, other: Tally) -> None:
+        self.handoffs += other.handoffs
+        self.met += other.met
+        self.breached += other.breached
+        self.escalations += other.escalations
 
     def figures(self) -> dict:
         return {"handoffs": self.handoffs, "met": self.met, "breached": self.breached,
@@ -150,40 +169,170 @@ def what_if_within_limits(question: WhatIf, *, now: datetime | None = None) -> d
 
 
 def what_if(question: WhatIf, *, now: datetime | None = None,
-            chunk_rows: int = CHUNK_ROWS, seconds: float | None = None) -> dict:
+            chunk_rows: int = CHUNK_ROWS, seconds: float | None = None,
+            workers: int | None = None) -> dict:
     """`{"rows": [...], "totals": {...}, "pager_load": [...], "weeks": n}` (see docs/WHATIF.md).
-    With `seconds`, TooBig once the replay has run that long (checked between leads)."""
-    deadline = None if seconds is None else time.monotonic() + seconds
-    now = now or timezone.now()
-    world = _World.load()
-    groups: dict[str, dict[str, Tally]] = defaultdict(lambda: {"actual": Tally(),
-                                                                "proposed": Tally()})
-    totals = {"actual": Tally(), "proposed": Tally()}
-    pager: dict[str, Counter] = {"actual": Counter(), "proposed": Counter()}
-    replays: dict[str, replay.Replay] = {}  # per CRM: what is the same for every lead
-    snapshots = _Snapshots()
+    With `seconds`, TooBig once the replay has run that long (checked between leads).
+    `workers`: processes to share the leads among (default SLAWATCH_WHATIF_WORKERS; see
+    the module's docstring for when more than one is used)."""
+    job = _Job(question, now or timezone.now(), chunk_rows,
+               None if seconds is None else time.monotonic() + seconds, seconds, _World.load())
+    workers = settings.SLAWATCH_WHATIF_WORKERS if workers is None else workers
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        workers = 1
+    tallies = _Tallies()
     # One transaction: the streams' cursors are read as they go (no copy held for them).
     with transaction.atomic():
-        for rows, milestones, facts in _leads(question, chunk_rows):
-            if deadline is not None and time.monotonic() > deadline:
-                raise TooBig(f"the replay took longer than {seconds:g} s: narrow the range")
-            crm = rows[0].crm
-            if crm not in replays:
-                replays[crm] = replay.Replay(world.context(crm, now), question.policies,
-                                             question.definition)
-            for row, actual, proposed in _replay_lead(rows, milestones, facts, replays[crm],
-                                                      snapshots, world, now):
-                for side, outcome in (("actual", actual), ("proposed", proposed)):
-                    if outcome is None:
-                        continue
-                    groups[_key(question.group_by, row, outcome)][side].add(outcome)
-                    totals[side].add(outcome)
-                    for notify, count in outcome.escalations.items():
-                        pager[side][world.recipient(notify, row.rep_id, row.team_id)] += count
-    weeks = (question.end - question.start) / timedelta(days=7)
-    return {"rows": _rows(question.group_by, groups, world),
-            "totals": {side: tally.figures() for side, tally in totals.items()},
-            "pager_load": _pager_rows(pager, world, weeks), "weeks": round(weeks, 2)}
+        if workers == 1:
+            _replay_share(job, tallies)
+        else:
+            _replay_shared(job, tallies, workers)
+    return tallies.answer(question, job.world)
+
+
+class _Job(NamedTuple):
+    question: WhatIf
+    now: datetime
+    chunk_rows: int
+    deadline: float | None  # time.monotonic()
+    seconds: float | None
+    world: _World
+
+
+class _Tallies:
+    """Running figures per group and side, the totals, and the pager load per recipient."""
+
+    def __init__(self):
+        self.groups: dict[str, dict[str, Tally]] = {}
+        self.totals = {"actual": Tally(), "proposed": Tally()}
+        self.pager: dict[str, Counter] = {"actual": Counter(), "proposed": Counter()}
+
+    def add(self, key: str, side: str, outcome: replay.Outcome, recipient) -> None:
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = {"actual": Tally(), "proposed": Tally()}
+        group[side].add(outcome)
+        self.totals[side].add(outcome)
+        for notify, count in outcome.escalations.items():
+            self.pager[side][recipient(notify)] += count
+
+    def merge(self, other: _Tallies) -> None:
+        for key, sides in other.groups.items():
+            mine = self.groups.setdefault(key, {"actual": Tally(), "proposed": Tally()})
+            for side, tally in sides.items():
+                mine[side].merge(tally)
+        for side in ("actual", "proposed"):
+            self.totals[side].merge(other.totals[side])
+            self.pager[side].update(other.pager[side])
+
+    def answer(self, question: WhatIf, world: _World) -> dict:
+        weeks = (question.end - question.start) / timedelta(days=7)
+        return {"rows": _rows(question.group_by, self.groups, world),
+                "totals": {side: tally.figures() for side, tally in self.totals.items()},
+                "pager_load": _pager_rows(self.pager, world, weeks), "weeks": round(weeks, 2)}
+
+
+def _replay_share(job: _Job, tallies: _Tallies, share: tuple[int, int] | None = None) -> None:
+    """Replay the leads of the population (those with lead id % n == k for share (k, n))
+    into `tallies`, in the current transaction."""
+    question, world, now = job.question, job.world, job.now
+    replays: dict[str, replay.Replay] = {}  # per CRM: what is the same for every lead
+    snapshots = _Snapshots()
+    for rows, milestones, facts in _leads(question, job.chunk_rows, share):
+        if job.deadline is not None and time.monotonic() > job.deadline:
+            raise TooBig(f"the replay took longer than {job.seconds:g} s: narrow the range")
+        crm = rows[0].crm
+        if crm not in replays:
+            replays[crm] = replay.Replay(world.context(crm, now), question.policies,
+                                         question.definition)
+        for row, actual, proposed in _replay_lead(rows, milestones, facts, replays[crm],
+                                                  snapshots, world, now):
+            def recipient(notify, row=row):
+                return world.recipient(notify, row.rep_id, row.team_id)
+
+            for side, outcome in (("actual", actual), ("proposed", proposed)):
+                if outcome is not None:
+                    tallies.add(_key(question.group_by, row, outcome), side, outcome, recipient)
+
+
+def _replay_shared(job: _Job, tallies: _Tallies, workers: int) -> None:
+    """Share 0 here, shares 1 … workers - 1 in forked processes, all in this
+    transaction's snapshot (exported for them; repeatable read, so this process's own
+    reads see that same snapshot)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = cursor.fetchone()[0]
+    forked = [_Worker(job, (k, workers), snapshot) for k in range(1, workers)]
+    try:
+        _replay_share(job, tallies, (0, workers))
+        for worker in forked:
+            tallies.merge(worker.result())
+    finally:
+        for worker in forked:
+            worker.stop()
+
+
+class _Worker:
+    """One forked process replaying one share; its answer (or its error) comes back
+    through a pipe."""
+
+    def __init__(self, job: _Job, share: tuple[int, int], snapshot: str):
+        context = multiprocessing.get_context("fork")  # the replay's state, not re-imported
+        self.answers, sender = context.Pipe(duplex=False)
+        self.process = context.Process(target=_work, args=(job, share, snapshot, sender),
+                                       name=f"what-if share {share[0]}", daemon=True)
+        self.process.start()
+        sender.close()
+
+    def result(self) -> _Tallies:
+        try:
+            kind, value = self.answers.recv()
+        except EOFError:
+            raise RuntimeError("a what-if worker process ended without an answer") from None
+        if kind == "too_big":
+            raise TooBig(value)
+        if kind == "error":
+            raise RuntimeError(f"a what-if worker process failed:\n{value}")
+        return value
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()  # the replay here gave up (an error, TooBig)
+        self.process.join()
+        self.answers.close()
+
+
+def _work(job: _Job, share: tuple[int, int], snapshot: str, sender) -> None:
+    """In the forked process. The work runs in a new thread, whose Django connection is a
+    new one; the connection inherited from the parent is the parent's session and is never
+    used or closed here (the process ends with os._exit, as multiprocessing's fork does).
+    SIGTERM is made to end it again: a web server's handler, inherited by the fork, might
+    only ask it to finish its request."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    answer = []
+
+    def run():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                tallies = _Tallies()
+                _replay_share(job, tallies, share)
+            answer.append(("ok", tallies))
+        except TooBig as exc:
+            answer.append(("too_big", str(exc)))
+        except BaseException:
+            answer.append(("error", traceback.format_exc()))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="what-if share")
+    thread.start()
+    thread.join()
+    sender.send(answer[0])
+    sender.close()
 
 
 class _SnapshotsKey(Cast):
@@ -221,9 +370,13 @@ def _population(question: WhatIf) -> QuerySet:
     return question.scope(qs) if question.scope is not None else qs
 
 
-def _leads(question: WhatIf, chunk_rows: int) -> Iterator[tuple[list[_Row], list, list]]:
-    """(handoff rows, milestone rows, events) of each lead of the population, in lead order."""
+def _leads(question: WhatIf, chunk_rows: int,
+           share: tuple[int, int] | None = None) -> Iterator[tuple[list[_Row], list, list]]:
+    """(handoff rows, milestone rows, events) of each lead of the population (or of its
+    share (k, n): the leads whose id % n == k), in lead order."""
     population = _population(question)
+    if share is not None:
+        population = population.alias(share=Mod("lead_id", share[1])).filter(share=share[0])
     handoffs = population.annotate(snapshots_key=_SnapshotsKey("policy_snapshots")).order_by(
         "lead_id", "handed_off_at").values_list(*HANDOFF_COLUMNS).iterator(chunk_size=chunk_rows)
     milestones = _ByLead(Milestone.objects.filter(handoff__in=population.values("pk")).order_by(
