@@ -106,27 +106,16 @@ class HubSpotFake:
 
     def search(self, object_type: str, body: dict) -> tuple[int, dict]:
         if object_type != "contacts":
-            return self._search_rows(self.engagements.get(object_type, []), body,
-                                     lambda row: self._engagement(object_type, row))
-        since = 0
-        for group in body.get("filterGroups", []):
-            for f in group.get("filters", []):
-                if f.get("operator") == "GTE":
-                    since = int(f["value"])
-        limit = min(int(body.get("limit", 10)), PAGE_MAX)
-        after = int(body.get("after") or 0)
-        if after >= RESULT_CAP:
-            return 400, {"status": "error", "category": "VALIDATION_ERROR",
-                         "message": "paging beyond 10,000 results is not supported"}
-        start = bisect.bisect_left(self.modified, since)
-        total = len(self.modified) - start
-        first, last = start + after, min(start + after + limit, len(self.modified))
-        page = {"total": total, "results": [self._contact(i) for i in range(first, last)]}
-        if last < len(self.modified):
-            page["paging"] = {"next": {"after": str(after + limit)}}
-        return 200, page
+            rows = self.engagements.get(object_type, [])
+            return self._search_rows(len(rows), lambda since: bisect.bisect_left(rows, (since, -1)),
+                                     body, lambda i: self._engagement(object_type, rows[i]))
+        return self._search_rows(len(self.modified),
+                                 lambda since: bisect.bisect_left(self.modified, since),
+                                 body, self._contact)
 
-    def _search_rows(self, rows, body, render) -> tuple[int, dict]:
+    def _search_rows(self, size, start_at, body, render) -> tuple[int, dict]:
+        """One page of a search over `size` rows in modification order: `start_at(since)` is
+        the first row modified at or after the filter's GTE value, `render(i)` row i."""
         since = 0
         for group in body.get("filterGroups", []):
             for f in group.get("filters", []):
@@ -137,10 +126,10 @@ class HubSpotFake:
         if after >= RESULT_CAP:
             return 400, {"status": "error", "category": "VALIDATION_ERROR",
                          "message": "paging beyond 10,000 results is not supported"}
-        start = bisect.bisect_left(rows, (since, -1))
-        first, last = start + after, min(start + after + limit, len(rows))
-        page = {"total": len(rows) - start, "results": [render(r) for r in rows[first:last]]}
-        if last < len(rows):
+        start = start_at(since)
+        first, last = start + after, min(start + after + limit, size)
+        page = {"total": size - start, "results": [render(i) for i in range(first, last)]}
+        if last < size:
             page["paging"] = {"next": {"after": str(after + limit)}}
         return 200, page
 

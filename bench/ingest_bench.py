@@ -116,13 +116,7 @@ def processing_check(procs: stack.Procs, seconds: int, limit_s: float = 900) -> 
     t0 = time.monotonic()
     procs.worker()
     procs.beat()
-    processed = 0
-    while time.monotonic() - t0 < limit_s:
-        processed = count("ingest_crmevent", where + " AND status='processed'")
-        if processed >= stored:
-            break
-        time.sleep(1)
-    took = time.monotonic() - t0
+    processed, took = wait_processed(where, stored, t0, limit_s, every=1)
     stored = count("ingest_crmevent", where)  # requests in flight when wrk stopped included
     span = float(stack.psql(
         "SELECT EXTRACT(EPOCH FROM max(processed_at) - min(processed_at)) FROM ingest_crmevent "
@@ -138,6 +132,19 @@ def processing_check(procs: stack.Procs, seconds: int, limit_s: float = 900) -> 
             "processed_over_accepted": round(sustained / accepted_rate, 3) if sustained else None}
 
 
+def wait_processed(where: str, stored: int, t0: float, limit_s: float,
+                   every: float) -> tuple[int, float]:
+    """Poll (bounded by limit_s from t0) until the `stored` events are processed: how many
+    were, and the seconds since t0."""
+    processed = 0
+    while time.monotonic() - t0 < limit_s:
+        processed = count("ingest_crmevent", where + " AND status='processed'")
+        if processed >= stored:
+            break
+        time.sleep(every)
+    return processed, time.monotonic() - t0
+
+
 def drain_check(procs: stack.Procs, run: str, n: int, limit_s: float = 300) -> dict:
     """Post n events to the running worker, wait (bounded) until every one is processed."""
     flush()  # the measured runs' backlog is counted already; drain a clean inbox
@@ -148,13 +155,7 @@ def drain_check(procs: stack.Procs, run: str, n: int, limit_s: float = 300) -> d
     if "worker" not in procs.procs:
         procs.worker()
         procs.beat()
-    processed = 0
-    while time.monotonic() - t0 < limit_s:
-        processed = count("ingest_crmevent", where + " AND status='processed'")
-        if processed >= stored:
-            break
-        time.sleep(0.5)
-    took = time.monotonic() - t0
+    processed, took = wait_processed(where, stored, t0, limit_s, every=0.5)
     leads = count("leads_lead", f"external_id LIKE '{run}-L%'")
     return {"posted": n, "accepted": accepted, "stored": stored, "processed": processed,
             "leads": leads, "drain_seconds": round(took, 1),

@@ -12,6 +12,14 @@ from slawatch.economics import money, services
 from slawatch.economics.models import Rate, Spend, Visits
 
 
+class MonthLabel:
+    """The month column of the economics tables, as "2026-11" (sortable by month)."""
+
+    @admin.display(description="Month", ordering="month")
+    def month_label(self, obj):
+        return money.month_text(obj.month)
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="CSV, UTF-8 (a byte order mark and Windows line endings "
                                      "are fine), header line first")
@@ -61,36 +69,24 @@ class CsvImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(Spend)
-class SpendAdmin(CsvImportAdmin):
+class SpendAdmin(MonthLabel, CsvImportAdmin):
     list_display = ["month_label", "source", "campaign", "category", "amount", "currency"]
     list_filter = ["category", "currency", "month"]
     search_fields = ["source", "campaign"]
     importer = staticmethod(services.spend_import)
     columns = "month, source, campaign (optional), category, amount, currency"
 
-    @admin.display(description="Month", ordering="month")
-    def month_label(self, obj):
-        return money.month_text(obj.month)
-
 
 @admin.register(Visits)
-class VisitsAdmin(CsvImportAdmin):
+class VisitsAdmin(MonthLabel, CsvImportAdmin):
     list_display = ["month_label", "source", "visits"]
     list_filter = ["month"]
     search_fields = ["source"]
     importer = staticmethod(services.visits_import)
     columns = "month, source, visits"
 
-    @admin.display(description="Month", ordering="month")
-    def month_label(self, obj):
-        return money.month_text(obj.month)
-
 
 @admin.register(Rate)
-class RateAdmin(admin.ModelAdmin):
+class RateAdmin(MonthLabel, admin.ModelAdmin):
     list_display = ["month_label", "currency", "rate"]
     list_filter = ["currency"]
-
-    @admin.display(description="Month", ordering="month")
-    def month_label(self, obj):
-        return money.month_text(obj.month)

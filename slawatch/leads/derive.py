@@ -22,11 +22,21 @@ from datetime import datetime, timedelta
 
 from slawatch.clock import BusinessCalendar, add_business_time, business_time_between
 from slawatch.leads import heat_rules, ladder
-from slawatch.leads.events import OTHER, parse_instant
+from slawatch.leads.events import (
+    BREACHED,
+    CLOSED,
+    CONVERTED,
+    DISQUALIFIED,
+    MET,
+    OPEN,
+    OTHER,
+    REASSIGNED,
+    parse_instant,
+)
 
 LEAD_FIELDS = ("email", "name", "company", "phone", "source", "campaign", "score", "sourced_by")
 RULE_INPUTS = ("source", "campaign", "score", "email")  # lead fields heat rules may read
-TERMINAL = {"lead.converted": "converted", "lead.disqualified": "disqualified"}
+TERMINAL = {"lead.converted": CONVERTED, "lead.disqualified": DISQUALIFIED}
 
 
 @dataclass(frozen=True)
@@ -133,10 +143,10 @@ class HandoffPlan:
     @property
     def status(self):
         if self.breached_at:
-            return "breached"
+            return BREACHED
         if any(m.met_at for m in self.milestones):
-            return "met"
-        return "closed" if self.closed_at else "open"
+            return MET
+        return CLOSED if self.closed_at else OPEN
 
 
 @dataclass
@@ -267,7 +277,7 @@ def _owner_reports(facts):
 
 
 def _attributes(facts, states, ctx):
-    attrs = {"status": "open", "converted_at": None, "disqualified_at": None,
+    attrs = {"status": OPEN, "converted_at": None, "disqualified_at": None,
              "created_in_crm_at": None, "owner_crm_id": "", "owner_id": None,
              "properties": {}, "crm_heat": "",
              "last_event_at": facts[-1].occurred_at if facts else None}
@@ -333,7 +343,7 @@ def _handoffs(facts, states, ctx) -> list[HandoffPlan]:
             # lead has one handoff per start); the later event in (time, key) order wins.
             plans.pop()
         elif current:
-            current.closed_at, current.close_reason = fact.occurred_at, "reassigned"
+            current.closed_at, current.close_reason = fact.occurred_at, REASSIGNED
         rep_id = ctx.person_for_owner(ctx.crm, new_owner)
         if rep_id is None:
             continue  # unmapped owner: the lead is shown as such, no clock runs

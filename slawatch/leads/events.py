@@ -20,6 +20,19 @@ HOT, WARM, COLD = "hot", "warm", "cold"
 HEATS = (HOT, WARM, COLD)
 CALL, EMAIL, MEETING, SMS, OTHER = "call", "email", "meeting", "sms", "other"
 TOUCH_KINDS = (CALL, EMAIL, MEETING, SMS, OTHER)
+# Statuses and close reasons, named here once the same way (leads.models.LeadStatus,
+# HandoffStatus, CloseReason and OpportunityStatus are built from them). A lead is open
+# until converted or disqualified; a handoff is open until its first touch is met or
+# breached, or it closes (reassigned, converted, disqualified).
+OPEN = "open"
+CONVERTED, DISQUALIFIED = "converted", "disqualified"
+LEAD_STATUSES = (OPEN, CONVERTED, DISQUALIFIED)
+MET, BREACHED, CLOSED = "met", "breached", "closed"
+HANDOFF_STATUSES = (OPEN, MET, BREACHED, CLOSED)
+REASSIGNED = "reassigned"
+CLOSE_REASONS = (REASSIGNED, CONVERTED, DISQUALIFIED)
+WON, LOST = "won", "lost"
+OPPORTUNITY_STATUSES = (OPEN, WON, LOST)
 LEAD_TEXT_FIELDS = {"email": 254, "name": 200, "company": 200, "phone": 50, "source": 100,
                     "campaign": 200, "owner": 100}
 MAX_ID = 100
@@ -200,8 +213,8 @@ def _parse_opportunity(raw):
         if len(currency) != 3 or not currency.isalpha():
             raise EventError("opportunity.currency must be a 3-letter ISO code")
         opp["currency"] = currency.upper()
-    status = raw.get("status", "open")
-    if status not in ("open", "won", "lost"):
+    status = raw.get("status", OPEN)
+    if status not in OPPORTUNITY_STATUSES:
         raise EventError("opportunity.status must be open, won or lost")
     opp["status"] = status
     if raw.get("closed_at") is not None:

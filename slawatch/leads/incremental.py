@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from slawatch.clock import add_business_time
 from slawatch.leads import derive, heat_rules, ladder
-from slawatch.leads.events import OTHER, parse_instant
+from slawatch.leads.events import OPEN, OTHER, REASSIGNED, parse_instant
 
 
 
@@ -165,7 +165,7 @@ class _Fold:
                        touches=self.touches, opportunities=self.opportunities)
 
     def step(self, fact):
-        terminal_before = self.attrs.get("status", "open") != "open"
+        terminal_before = self.attrs.get("status", OPEN) != OPEN
         owner_before = self.attrs.get("owner_crm_id") or None
         fold_attributes(self.attrs, fact)
         new_owner = self.reports.accept(fact)
@@ -201,7 +201,7 @@ class _Fold:
     def reassign(self, fact, owner, state):
         """derive._handoffs for one more owner change (strictly later, so no zero-length
         handoff to merge)."""
-        self.close(fact.occurred_at, "reassigned")
+        self.close(fact.occurred_at, REASSIGNED)
         rep_id = self.ctx.person_for_owner(self.ctx.crm, owner)
         if rep_id is None:
             return  # unmapped owner: no clock runs

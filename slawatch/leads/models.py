@@ -4,13 +4,24 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from slawatch.leads import ladder
-from slawatch.leads.events import HEATS, TOUCH_KINDS
+from slawatch.leads.events import (
+    CLOSE_REASONS,
+    HANDOFF_STATUSES,
+    HEATS,
+    LEAD_STATUSES,
+    OPPORTUNITY_STATUSES,
+    TOUCH_KINDS,
+)
 from slawatch.people.models import Calendar, Person, Team
 
 
 # The values are the domain events' (events.py, pure, used by the pure modules);
 # these are their Django choices: Heat.HOT == "hot", TouchKind.SMS == "sms".
-Heat = models.TextChoices("Heat", [(heat.upper(), heat) for heat in HEATS])
+def _choices(name, values):
+    return models.TextChoices(name, [(value.upper(), value) for value in values])
+
+
+Heat = _choices("Heat", HEATS)
 TouchKind = models.TextChoices(
     "TouchKind", [(kind.upper(), (kind, "SMS" if kind == "sms" else kind.title()))
                   for kind in TOUCH_KINDS])
@@ -79,10 +90,7 @@ class SlaPolicy(models.Model):
         }
 
 
-class LeadStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CONVERTED = "converted", "Converted"
-    DISQUALIFIED = "disqualified", "Disqualified"
+LeadStatus = _choices("LeadStatus", LEAD_STATUSES)
 
 
 class SourcedBy(models.TextChoices):
@@ -168,17 +176,8 @@ class LeadEvent(models.Model):
         return f"{self.type} @ {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
-class HandoffStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    MET = "met", "Met"
-    BREACHED = "breached", "Breached"
-    CLOSED = "closed", "Closed"
-
-
-class CloseReason(models.TextChoices):
-    REASSIGNED = "reassigned", "Reassigned"
-    CONVERTED = "converted", "Converted"
-    DISQUALIFIED = "disqualified", "Disqualified"
+HandoffStatus = _choices("HandoffStatus", HANDOFF_STATUSES)
+CloseReason = _choices("CloseReason", CLOSE_REASONS)
 
 
 class Handoff(models.Model):
@@ -294,10 +293,7 @@ class Touch(models.Model):
         return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
 
 
-class OpportunityStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
+OpportunityStatus = _choices("OpportunityStatus", OPPORTUNITY_STATUSES)
 
 
 class Opportunity(models.Model):

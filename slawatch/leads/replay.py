@@ -31,6 +31,7 @@ from typing import NamedTuple
 from slawatch.clock import BusinessCalendar
 from slawatch.leads import derive as d
 from slawatch.leads import heat_rules, ladder
+from slawatch.leads.events import BREACHED, MET
 
 EVER = datetime.min.replace(tzinfo=UTC)
 
@@ -45,11 +46,11 @@ class Outcome:
 
     @property
     def met(self) -> bool:
-        return self.status == "met"
+        return self.status == MET
 
     @property
     def breached(self) -> bool:
-        return self.status == "breached"
+        return self.status == BREACHED
 
 
 class RecordedMilestone(NamedTuple):  # tuples: a replay makes one per stored milestone

@@ -66,6 +66,7 @@ from slawatch.economics import money
 from slawatch.economics import selectors as economics
 from slawatch.economics.models import SpendCategory
 from slawatch.leads.models import (
+    CloseReason,
     Handoff,
     HandoffStatus,
     Heat,
@@ -429,7 +430,7 @@ def _quality_rates(row):
 
 def _held_until():
     """While this rep held the lead: up to a reassignment, or for ever otherwise."""
-    return Case(When(close_reason="reassigned", then=F("closed_at")),
+    return Case(When(close_reason=CloseReason.REASSIGNED, then=F("closed_at")),
                 default=Value(FAR_FUTURE), output_field=DateTimeField())
 
 

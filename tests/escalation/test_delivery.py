@@ -90,13 +90,19 @@ def test_channel_not_found_fails_at_once_with_the_error_kept(cast, clock, slack)
     assert len(slack.requests) == 1
 
 
-def test_webhook_404_no_service_is_permanent(cast, clock, slack):
-    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/gone"
+def _failed_on_webhook(cast, clock, slack, path, status, body="", headers=None):
+    """The team's webhook at `path` answers `status`: the delivery fails for good."""
+    cast.team.slack_webhook_url = slack.url + path
     cast.team.save()
-    slack.respond("/services/T1/B1/gone", 404, "no_service")
+    slack.respond(path, status, body, headers or {})
     row = _breached(clock, TEAM_CHANNEL)
     assert deliver.deliver(row.pk) == "failed"
     row.refresh_from_db()
+    return row
+
+
+def test_webhook_404_no_service_is_permanent(cast, clock, slack):
+    row = _failed_on_webhook(cast, clock, slack, "/services/T1/B1/gone", 404, "no_service")
     assert row.last_error == "slack webhook HTTP 404: no_service"
 
 
@@ -222,23 +228,15 @@ def test_a_webhook_url_outside_the_allow_list_is_never_called(cast, clock, slack
 
 
 def test_a_redirect_is_not_followed(cast, clock, slack):
-    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
-    cast.team.save()
-    slack.respond("/services/T1/B1/xyz", 302, "", {"Location": slack.url + "/latest/meta-data"})
-    row = _breached(clock, TEAM_CHANNEL)
-    assert deliver.deliver(row.pk) == "failed"
-    row.refresh_from_db()
+    row = _failed_on_webhook(cast, clock, slack, "/services/T1/B1/xyz", 302,
+                             headers={"Location": slack.url + "/latest/meta-data"})
     assert row.last_error == "slack webhook HTTP 302"
     assert [r.path for r in slack.requests] == ["/services/T1/B1/xyz"]
 
 
 def test_last_error_keeps_the_status_and_slacks_code_never_a_body(cast, clock, slack):
-    cast.team.slack_webhook_url = slack.url + "/services/T1/B1/xyz"
-    cast.team.save()
-    slack.respond("/services/T1/B1/xyz", 403, "<html>internal admin page: token=s3cr3t</html>")
-    row = _breached(clock, TEAM_CHANNEL)
-    assert deliver.deliver(row.pk) == "failed"
-    row.refresh_from_db()
+    row = _failed_on_webhook(cast, clock, slack, "/services/T1/B1/xyz", 403,
+                             "<html>internal admin page: token=s3cr3t</html>")
     assert row.last_error == "slack webhook HTTP 403"
     assert "s3cr3t" not in row.attempt_log.get().error
 
