@@ -3,7 +3,8 @@
 Permissions (roles.py) say what a user may do with a model; these selectors say
 which rows. A rep sees the leads they own or held and their own handoffs; a
 manager sees the teams they manage or belong to; marketing, RevOps and superusers
-see everything. A signed-in user with no role and no person sees nothing.
+see everything. A signed-in user with no role and no person sees nothing, and neither
+does one whose person is deactivated (superusers aside).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def _compute_scope(user) -> Scope:
         return Scope(None, None)
     person = Person.objects.filter(user=user).select_related("team").first()
     groups = frozenset(user.groups.values_list("name", flat=True))
+    if person is not None and not person.is_active and not user.is_superuser:
+        # A deactivated person sees nothing, whatever their Django login still allows.
+        return Scope(None, person, groups=groups)
     if user.is_superuser or groups & {roles.MARKETING, roles.REVOPS}:
         return Scope(EVERYTHING, person, groups=groups)
     if roles.MANAGER in groups and person is not None:

@@ -7,6 +7,7 @@ import pytest
 from slawatch.people.models import Role
 from tests.access.test_oidc import _sign_in, provider  # noqa: F401 (the fixture)
 from tests.factories import PersonFactory
+from tests.quality import world
 
 REFUSED = "/admin/login/?sso=refused"
 
@@ -49,3 +50,21 @@ def test_a_person_deactivated_after_their_first_sign_in_is_refused(db, client, p
     rita.save()
     assert _sign_in(client, provider, "rita.rep@example.com").url == REFUSED
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("who", ["rep", "manager"])
+def test_a_deactivated_person_reads_nothing_while_their_login_stays_active(org, who):
+    """Deactivating the person (they left, or moved out of sales) is what RevOps does in
+    slawatch; the Django login may stay active (a password sign-in, an old session). The
+    rows the person's role showed are then shown to nobody through that login."""
+    world.policy()
+    world.assign("L-1", "rep-7")
+    user = getattr(org, f"{who}_user")
+    assert len(world.api(user).get("/api/v1/handoffs/").json()["results"]) == 1
+    person = getattr(org, who)
+    person.is_active = False
+    person.save()
+    user = type(user).objects.get(pk=user.pk)  # a new request: the scope is read again
+    assert user.is_active
+    assert world.api(user).get("/api/v1/handoffs/").json()["results"] == []
+    assert world.api(user).get("/api/v1/leads/").json()["results"] == []
