@@ -178,7 +178,8 @@ def what_if(question: WhatIf, *, now: datetime | None = None,
     job = _Job(question, now or timezone.now(), chunk_rows,
                None if seconds is None else time.monotonic() + seconds, seconds, _World.load())
     workers = settings.SLAWATCH_WHATIF_WORKERS if workers is None else workers
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if (connection.vendor != "postgresql" or connection.in_atomic_block
+            or multiprocessing.current_process().daemon):  # a daemon may not fork (Celery's)
         workers = 1
     tallies = _Tallies()
     # One transaction: the streams' cursors are read as they go (no copy held for them).
