@@ -175,6 +175,8 @@ def what_if(question: WhatIf, *, now: datetime | None = None,
     With `seconds`, TooBig once the replay has run that long (checked between leads).
     `workers`: processes to share the leads among (default SLAWATCH_WHATIF_WORKERS; see
     the module's docstring for when more than one is used)."""
+    # _World.load() reads before the transaction below opens, so the connection's health
+    # check (a SELECT) is done by then: SET TRANSACTION must be a transaction's first.
     job = _Job(question, now or timezone.now(), chunk_rows,
                None if seconds is None else time.monotonic() + seconds, seconds, _World.load())
     workers = settings.SLAWATCH_WHATIF_WORKERS if workers is None else workers
