@@ -23,10 +23,9 @@ Django upgrade can change what they send. They run on PostgreSQL and on SQLite >
 
 from __future__ import annotations
 
-from django.db import connections, router
+from django.db import connections, models, router
 
 _CHUNK = 500
-AUTO = ("AutoField", "BigAutoField", "SmallAutoField")
 
 
 def _values(connection, fields, rows):
@@ -125,8 +124,9 @@ def copy_rows(target, source, pks: list, **constants) -> None:
     connection = connections[router.db_for_write(target)]
     quote = connection.ops.quote_name
     src = quote(source._meta.db_table)
+    # Big and small auto fields are AutoField instances too (Django's AutoFieldMeta).
     fields = [f for f in target._meta.concrete_fields
-              if f.name in constants or not (f.primary_key and f.get_internal_type() in AUTO)]
+              if f.name in constants or not isinstance(f, models.AutoField)]
     names, exprs, params = [], [], []
     for f in fields:
         names.append(quote(f.column))

@@ -336,8 +336,8 @@ def _write(outcomes: list[_Outcome], now):
             Opportunity.objects.update_or_create(
                 lead=outcome.lead, external_id=external_id,
                 defaults={"amount": opp.get("amount"), "currency": opp.get("currency", ""),
-                          "status": opp.get("status", OpportunityStatus.OPEN), "opened_at": opp["opened_at"],
-                          "closed_at": opp.get("closed_at")})
+                          "status": opp.get("status", OpportunityStatus.OPEN),
+                          "opened_at": opp["opened_at"], "closed_at": opp.get("closed_at")})
 
 
 def _write_leads(outcomes, now):

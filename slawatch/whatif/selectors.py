@@ -210,18 +210,21 @@ class _Tallies:
         self.totals = {"actual": Tally(), "proposed": Tally()}
         self.pager: dict[str, Counter] = {"actual": Counter(), "proposed": Counter()}
 
-    def add(self, key: str, side: str, outcome: replay.Outcome, recipient) -> None:
+    def _group(self, key: str) -> dict[str, Tally]:
         group = self.groups.get(key)
         if group is None:
             group = self.groups[key] = {"actual": Tally(), "proposed": Tally()}
-        group[side].add(outcome)
+        return group
+
+    def add(self, key: str, side: str, outcome: replay.Outcome, recipient) -> None:
+        self._group(key)[side].add(outcome)
         self.totals[side].add(outcome)
         for notify, count in outcome.escalations.items():
             self.pager[side][recipient(notify)] += count
 
     def merge(self, other: _Tallies) -> None:
         for key, sides in other.groups.items():
-            mine = self.groups.setdefault(key, {"actual": Tally(), "proposed": Tally()})
+            mine = self._group(key)
             for side, tally in sides.items():
                 mine[side].merge(tally)
         for side in ("actual", "proposed"):

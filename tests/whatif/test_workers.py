@@ -71,7 +71,7 @@ def test_inside_an_open_transaction_nothing_is_forked(history):
     assert len(FORKS) == forks_before
 
 
-def test_the_time_limit_stops_every_share(history):
+def test_a_replay_over_its_time_limit_is_too_big_and_leaves_no_worker_behind(history):
     with pytest.raises(TooBig, match="longer than"):
         what_if(ask(), now=NOW, workers=2, seconds=0)
     assert multiprocessing.active_children() == []
